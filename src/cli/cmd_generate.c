@@ -1,0 +1,3 @@
+/* PLACEHOLDER: replaced by the real verb before landing. */
+#include "cli/verbs.h"
+int cmd_generate(int argc, char **argv) { (void)argc; (void)argv; return cli_fail(-5, "generate: not built yet"); }

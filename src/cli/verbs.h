@@ -1,0 +1,19 @@
+/* verbs.h — the subcommands of the mnemo binary.  Each verb is a thin layer
+ * over the modules: parse flags (cli/args.h), call the library, print the
+ * one-line error on failure.  Every verb returns the process exit status. */
+#ifndef MNEMO_CLI_VERBS_H
+#define MNEMO_CLI_VERBS_H
+
+int cmd_tokenize(int argc, char **argv);   /* cli/cmd_tokenize.c */
+int cmd_detokenize(int argc, char **argv); /* cli/cmd_tokenize.c */
+int cmd_logits(int argc, char **argv);     /* cli/cmd_model.c */
+int cmd_hidden(int argc, char **argv);     /* cli/cmd_model.c */
+int cmd_loglik(int argc, char **argv);     /* cli/cmd_model.c */
+int cmd_generate(int argc, char **argv);   /* cli/cmd_generate.c */
+int cmd_embed(int argc, char **argv);      /* cli/cmd_model.c */
+int cmd_inspect(int argc, char **argv);    /* cli/cmd_inspect.c */
+
+/* Print "mnemo: MSG" on stderr and return mn_exit_code(code). */
+int cli_fail(int code, const char *msg);
+
+#endif

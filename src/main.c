@@ -1,0 +1,55 @@
+/* main.c — `mnemo <verb> [flags]`: dispatch to the verbs in src/cli/. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/verbs.h" /* cmd_* */
+
+#ifndef MNEMO_VERSION
+#define MNEMO_VERSION "0.1.0"
+#endif
+
+typedef struct verb {
+    const char *name;
+    int (*run)(int argc, char **argv);
+    const char *summary;
+} verb;
+
+static const verb verbs[] = {
+    {"tokenize", cmd_tokenize, "encode JSON lines {\"text\"} from stdin with a tokenizer.json"},
+    {"detokenize", cmd_detokenize, "decode JSON lines {\"ids\"} from stdin"},
+    {"logits", cmd_logits, "write the T x V logits of a token sequence (float32)"},
+    {"hidden", cmd_hidden, "write every layer's hidden states (float32)"},
+    {"loglik", cmd_loglik, "log-likelihood of a continuation given a context"},
+    {"generate", cmd_generate, "generate tokens (greedy or sampled)"},
+    {"embed", cmd_embed, "pooled, L2-normalised embedding of a token sequence or text"},
+    {"inspect", cmd_inspect, "check a checkpoint directory and print its configuration"},
+};
+
+static void usage(FILE *f)
+{
+    fprintf(f, "usage: mnemo <verb> [flags]   (mnemo <verb> --help for a verb's flags)\n\nverbs:\n");
+    for (size_t i = 0; i < sizeof verbs / sizeof verbs[0]; i++)
+        fprintf(f, "  %-12s %s\n", verbs[i].name, verbs[i].summary);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return 2;
+    }
+    const char *name = argv[1];
+    if (!strcmp(name, "--help") || !strcmp(name, "-h") || !strcmp(name, "help")) {
+        usage(stdout);
+        return 0;
+    }
+    if (!strcmp(name, "--version") || !strcmp(name, "version")) {
+        printf("mnemo %s\n", MNEMO_VERSION);
+        return 0;
+    }
+    for (size_t i = 0; i < sizeof verbs / sizeof verbs[0]; i++)
+        if (!strcmp(name, verbs[i].name))
+            return verbs[i].run(argc - 2, argv + 2);
+    fprintf(stderr, "mnemo: argument 1: unknown verb '%s' (mnemo --help lists them)\n", name);
+    return 2;
+}

@@ -1,0 +1,107 @@
+/* err.c — error messages (see err.h) and small aborting allocators. */
+#include "util/err.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void one_line(char *s)
+{
+    for (; *s; s++)
+        if (*s == '\n' || *s == '\r')
+            *s = ' ';
+}
+
+int mn_verrf(mn_err *err, int code, const char *fmt, va_list ap)
+{
+    if (!err)
+        return code;
+    err->code = code;
+    vsnprintf(err->msg, sizeof err->msg, fmt, ap);
+    one_line(err->msg);
+    return code;
+}
+
+int mn_errf(mn_err *err, int code, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    mn_verrf(err, code, fmt, ap);
+    va_end(ap);
+    return code;
+}
+
+int mn_err_prefix(mn_err *err, const char *fmt, ...)
+{
+    if (!err)
+        return MN_EFORMAT;
+    char prefix[MN_ERR_MSG_MAX], old[MN_ERR_MSG_MAX];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(prefix, sizeof prefix, fmt, ap);
+    va_end(ap);
+    memcpy(old, err->msg, sizeof old);
+    size_t n = strlen(prefix);
+    if (n >= sizeof err->msg)
+        n = sizeof err->msg - 1;
+    memcpy(err->msg, prefix, n);
+    size_t rest = strnlen(old, sizeof old);
+    if (rest > sizeof err->msg - 1 - n)
+        rest = sizeof err->msg - 1 - n;
+    memcpy(err->msg + n, old, rest);
+    err->msg[n + rest] = 0;
+    one_line(err->msg);
+    return err->code;
+}
+
+const char *mn_strerror(int code)
+{
+    switch (code) {
+    case MN_OK: return "success";
+    case MN_EUSAGE: return "usage error";
+    case MN_EIO: return "I/O error";
+    case MN_EFORMAT: return "format error";
+    case MN_ERANGE: return "value out of range";
+    case MN_EUNSUPPORTED: return "unsupported";
+    case MN_ENOMEM: return "out of memory";
+    case MN_EMISMATCH: return "mismatch";
+    default: return "unknown error";
+    }
+}
+
+int mn_exit_code(int code)
+{
+    if (code == MN_OK)
+        return 0;
+    return code == MN_EUSAGE ? 2 : 1;
+}
+
+static void *oom(size_t n)
+{
+    fprintf(stderr, "mnemo: out of memory allocating %zu bytes\n", n);
+    abort();
+}
+
+void *xmalloc(size_t n)
+{
+    void *p = malloc(n ? n : 1);
+    return p ? p : oom(n);
+}
+
+void *xcalloc(size_t n, size_t size)
+{
+    void *p = calloc(n ? n : 1, size ? size : 1);
+    return p ? p : oom(n * size);
+}
+
+void *xrealloc(void *p, size_t n)
+{
+    void *q = realloc(p, n ? n : 1);
+    return q ? q : oom(n);
+}
+
+char *xstrdup(const char *s)
+{
+    size_t n = strlen(s) + 1;
+    return memcpy(xmalloc(n), s, n);
+}
