@@ -57,18 +57,28 @@ typedef struct mn_config {
     int bos_id, eos_id;   /* -1 when null/absent (first of a list for eos) */
 } mn_config;
 
-/* Parse dir/config.json (path is the file).  Errors: MN_EIO, MN_EFORMAT
- * ("config.json: key 'hidden_size': expected a positive integer"),
- * MN_EUNSUPPORTED ("config.json: architecture 'MistralForCausalLM' is not
- * supported (supported: ...)"). */
+/* Parse dir/config.json (path is the file) into *cfg (zeroed first).
+ * The architecture comes from "architectures"[0], else "model_type".
+ * Absent keys take transformers' defaults (num_key_value_heads = H,
+ * head_dim = C/H, NeoX: use_parallel_residual and attention_bias true,
+ * rotary_pct 0.25; tie_word_embeddings false).  Every message names the
+ * key.  Errors: MN_EIO; MN_EFORMAT for malformed values ("PATH: key
+ * 'hidden_size': value -64 is outside [1, 1048576]", wrong JSON types, H not
+ * dividing C, KV not dividing H, odd rotary dims, missing llama3 factors);
+ * MN_EUNSUPPORTED ("PATH: key 'architectures': architecture
+ * 'MistralForCausalLM' is not supported (supported: ...)", rope types other
+ * than default/llama3/linear, hidden_act other than silu (Llama/Qwen) or
+ * exact "gelu" (NeoX), use_sliding_window with a window below
+ * max_position_embeddings, non-full layer_types, quantization_config). */
 int config_load(const char *path, mn_config *cfg, mn_err *err);
 
 /* The same from an already parsed object; `what` names it in messages. */
 int config_from_json(const char *what, const json_t *root, mn_config *cfg, mn_err *err);
 
-/* Inverse RoPE frequencies, rotary_dim/2 of them, in float64, with
- * llama3/linear scaling applied exactly as transformers'
- * _compute_llama3_parameters / _compute_linear_scaling... */
+/* Inverse RoPE frequencies in float64: inv_freq (out, rotary_dim/2
+ * doubles) = 1 / theta^(2i / rotary_dim), then llama3/linear scaling
+ * applied exactly as transformers' _compute_llama3_parameters /
+ * _compute_linear_scaling_rope_parameters. */
 void config_rope_inv_freq(const mn_config *cfg, double *inv_freq);
 
 #endif

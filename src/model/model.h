@@ -14,6 +14,9 @@
 #ifndef MNEMO_MODEL_MODEL_H
 #define MNEMO_MODEL_MODEL_H
 
+#include <stddef.h>
+#include <stdint.h>
+
 #include "model/config.h"      /* mn_config */
 #include "model/safetensors.h" /* st_model */
 #include "util/err.h"          /* mn_err */
@@ -43,16 +46,34 @@ typedef struct model {
     float **owned;
     int n_owned;
     size_t owned_bytes;                     /* bytes of widened/split copies */
+    size_t n_params;                        /* parameters bound (a tied lm_head counted once) */
+    const char **ignored;                   /* [n_ignored] checkpoint tensors not used (names
+                                               borrowed from st): buffers such as
+                                               rotary_emb.inv_freq, a tied lm_head.weight, or
+                                               tensors this architecture does not have */
+    int n_ignored;
 } model;
 
-/* Load dir/config.json and the safetensors checkpoint in dir.
- * Errors: MN_EIO, MN_EFORMAT, MN_EUNSUPPORTED, MN_EMISMATCH ("model.safetensors:
- * tensor 'model.layers.0.self_attn.q_proj.weight': shape [64, 32] but config
- * says [64, 64]"), MN_ENOMEM.  Caller frees with model_free(). */
+/* Load dir/config.json and the safetensors checkpoint in dir (see
+ * st_open_dir) and bind every weight the config calls for by its Hugging
+ * Face name.  A tied lm_head uses tok_emb (a stored lm_head.weight is then
+ * ignored, as transformers does).  Errors: MN_EIO, MN_EFORMAT,
+ * MN_EUNSUPPORTED (a tensor dtype other than F32/F16/BF16, naming the
+ * tensor), MN_EMISMATCH (a missing tensor, or "model.safetensors: tensor
+ * 'model.layers.0.self_attn.q_proj.weight': shape [64, 32] but config says
+ * [64, 64]"), MN_ENOMEM ("... needs 12.0 MiB for a float32 copy").
+ * Caller frees *out with model_free(). */
 int model_load(const char *dir, model **out, mn_err *err);
+/* Free the copies and unmap the checkpoint; every weight pointer dies.
+ * NULL is ok. */
 void model_free(model *m);
 
 /* Bytes of weights as float32 (parameter count x 4). */
 size_t model_f32_bytes(const model *m);
+
+/* Check that every id in ids[0..n) is in [0, V).  Errors: MN_ERANGE
+ * ("WHAT: token 3: id 700 >= vocab size 512", the position 1-based as in
+ * parse_id_list). */
+int model_check_ids(const model *m, const int32_t *ids, size_t n, const char *what, mn_err *err);
 
 #endif

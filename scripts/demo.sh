@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# demo.sh — mnemo's main job on the embedded default.
+#
+# Until the demo corpus and demo models exist, this runs the most complete
+# pipeline that works: the inference engine on the four tiny Hugging Face
+# reference checkpoints in tests/fixtures/models (Llama with llama3 RoPE,
+# Qwen2 in bf16, sharded Qwen3, GPT-NeoX in f16) and the two real tokenizers
+# in deps/tokenizers.  For each model it checks logits, greedy generation and
+# log-likelihood against the Hugging Face references and writes one JSON line
+# per model to results/demo/engine.jsonl (schema in README.md).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+MNEMO=${MNEMO_BIN:-build/mnemo}
+OUT=${1:-results/demo}
+mkdir -p "$OUT"
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+# max |got - ref| / max |ref| over two float32 files
+rel_err() {
+  paste <(od -An -v -f -w4 "$1") <(od -An -v -f -w4 "$2") | awk '
+    { d = $1 - $2; if (d < 0) d = -d; if (d > md) md = d;
+      r = $2; if (r < 0) r = -r; if (r > mr) mr = r }
+    END { printf "%.3g", (mr > 0 ? md / mr : md) }'
+}
+
+records=$OUT/engine.jsonl.tmp
+: >"$records"
+printf '%-11s %-20s %-9s %-14s %-22s %s\n' model architecture dtype "logits rel.err" "greedy (24 tokens)" "loglik (mnemo / HF)"
+for dir in tests/fixtures/models/*/; do
+  dir=${dir%/}; name=$(basename "$dir"); ref=$dir/reference.json
+  arch=$(jq -r .arch "$ref"); dtype=$(jq -r .dtype_on_disk "$ref")
+  ids=$(jq -r '.cases[3].ids | join(" ")' "$ref")
+  t0=$(date +%s.%N)
+  "$MNEMO" logits --model "$dir" --ids "$ids" --out "$tmp/logits.f32"
+  err=$(rel_err "$tmp/logits.f32" "$dir/case3.logits.f32")
+  prompt=$(jq -r '.greedy.prompt_ids | join(" ")' "$ref")
+  want=$(jq -r '.greedy.new_ids | join(" ")' "$ref")
+  got=$("$MNEMO" generate --model "$dir" --prompt-ids "$prompt" --max-new-tokens 24)
+  ctx=$(jq -r '.cases[2].ids[:1] | join(" ")' "$ref")
+  cont=$(jq -r '.cases[2].ids[1:] | join(" ")' "$ref")
+  ll=$("$MNEMO" loglik --model "$dir" --context-ids "$ctx" --continuation-ids "$cont")
+  t1=$(date +%s.%N)
+  ll_ref=$(jq -r .loglik.sum_logprob "$ref")
+  match=$([ "$got" = "$want" ] && echo true || echo false)
+  printf '%-11s %-20s %-9s %-14s %-22s %s / %s\n' "$name" "$arch" "$dtype" "$err" \
+    "$([ "$match" = true ] && echo identical || echo DIFFERENT)" "$(jq -r .logprob <<<"$ll")" "$ll_ref"
+  jq -cn --arg model "$name" --arg arch "$arch" --arg dtype "$dtype" --argjson err "$err" \
+     --argjson match "$match" --argjson ll "$ll" --argjson ll_ref "$ll_ref" \
+     --argjson secs "$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", b - a }')" \
+     '{model:$model, arch:$arch, dtype:$dtype, logits_max_rel_err:$err, greedy_identical:$match,
+       loglik:$ll.logprob, loglik_greedy:$ll.greedy, loglik_ref:$ll_ref, seconds:$secs}' >>"$records"
+done
+mv "$records" "$OUT/engine.jsonl"
+
+echo
+echo "real tokenizers (deps/tokenizers): encode, then decode back"
+sample='Retrieval at test time: café, 東京, x² = 42 — <|im_start|>user'
+for tok in qwen3 llama3_1; do
+  jq -cn --arg t "$sample" '{text:$t}' | "$MNEMO" tokenize --tokenizer deps/tokenizers/$tok/tokenizer.json >"$tmp/ids.jsonl"
+  back=$("$MNEMO" detokenize --tokenizer deps/tokenizers/$tok/tokenizer.json <"$tmp/ids.jsonl" | jq -r .text)
+  printf '  %-9s %3d tokens  %s  round trip: %s\n' "$tok" "$(jq '.ids | length' "$tmp/ids.jsonl")" \
+    "$(jq -c .ids "$tmp/ids.jsonl" | cut -c1-60)..." "$([ "$back" = "$sample" ] && echo yes || echo NO)"
+done
+echo
+echo "demo: wrote $OUT/engine.jsonl"
