@@ -42,6 +42,7 @@
 #include <sys/resource.h>
 #include <time.h>
 
+#include "bench_util.h" /* now_s, cmp_double */
 #include "model/forward.h"
 #include "model/kernels.h"
 #include "model/kvcache.h"
@@ -66,19 +67,6 @@ typedef struct be_ctx {
     float *logits;  /* [max(CHECK_PROMPT, B), V] */
     float *logits2; /* same size */
 } be_ctx;
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
 
 static uint64_t be_rand(uint64_t *s)
 {

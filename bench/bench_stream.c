@@ -25,22 +25,10 @@
 #include <string.h>
 #include <time.h>
 
+#include "bench_util.h" /* now_s, cmp_double */
 #include "util/err.h"
 
 typedef float v16f __attribute__((vector_size(64)));
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
 
 static void report(const char *kernel, int threads, double *g, int reps)
 {
