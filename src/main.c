@@ -23,6 +23,9 @@ static const verb verbs[] = {
     {"generate", cmd_generate, "generate tokens (greedy or sampled)"},
     {"embed", cmd_embed, "pooled, L2-normalised embedding of a token sequence or text"},
     {"inspect", cmd_inspect, "check a checkpoint directory and print its configuration"},
+    {"ingest", cmd_ingest, "ingest corpus files/archives into a sharded retrieval DB"},
+    {"search", cmd_search, "BM25 search of a retrieval DB (JSON lines out)"},
+    {"stats", cmd_stats, "print a retrieval DB's manifest, checked against its shards"},
 };
 
 static void usage(FILE *f)

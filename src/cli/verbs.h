@@ -12,6 +12,9 @@ int cmd_loglik(int argc, char **argv);     /* cli/cmd_model.c */
 int cmd_generate(int argc, char **argv);   /* cli/cmd_generate.c */
 int cmd_embed(int argc, char **argv);      /* cli/cmd_model.c */
 int cmd_inspect(int argc, char **argv);    /* cli/cmd_inspect.c */
+int cmd_ingest(int argc, char **argv);     /* cli/cmd_ingest.c */
+int cmd_search(int argc, char **argv);     /* cli/cmd_search.c */
+int cmd_stats(int argc, char **argv);      /* cli/cmd_search.c */
 
 /* Print "mnemo: MSG" on stderr and return mn_exit_code(code). */
 int cli_fail(int code, const char *msg);

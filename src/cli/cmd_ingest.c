@@ -1,0 +1,154 @@
+/* cmd_ingest.c — `mnemo ingest`: build or extend a sharded retrieval DB
+ * from corpus files and archives (see retrieval/ingest.h for the pipeline,
+ * the resume rules and the layout).
+ *
+ *   mnemo ingest --db DIR [--shards S] [--tokenizer FILE]
+ *                [--chunk-tokens 256] [--overlap 32]
+ *                [--text-field text] [--id-field id] [--stem none|porter]
+ *                [--stopwords none|en] [--on-error fail|skip] [--batch N]
+ *                INPUT...
+ *
+ * Without --tokenizer, --chunk-tokens and --overlap count words.  Progress
+ * goes to stderr: on a terminal one status line rewritten in place, else
+ * one log line per second at most (documents, chunks,
+ * duplicates, MB, MB/s) and a final summary; skipped records (--on-error
+ * skip) are printed as "mnemo: skipped: REASON".  Rerunning an interrupted
+ * command resumes it; naming new inputs appends them. */
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli/args.h"
+#include "cli/verbs.h"
+#include "retrieval/chunker.h"
+#include "retrieval/ingest.h"
+
+typedef struct log_state {
+    double last;
+    int tty;     /* stderr is a terminal: rewrite one status line */
+    int pending; /* a status line without its newline is on screen */
+} log_state;
+
+static void log_progress(void *ctx, const ingest_progress *p)
+{
+    log_state *ls = ctx;
+    if (p->seconds - ls->last < (ls->tty ? 0.2 : 1.0))
+        return;
+    ls->last = p->seconds;
+    double mb = (double)p->bytes / 1e6;
+    fprintf(stderr, "%smnemo: ingest: input %zu/%zu, %llu docs, %llu chunks, %llu duplicates, %.1f MB, %.1f MB/s%s",
+            ls->tty ? "\r\033[K" : "", p->input + 1, p->ninputs, (unsigned long long)p->docs,
+            (unsigned long long)p->chunks, (unsigned long long)p->dups, mb, p->seconds > 0 ? mb / p->seconds : 0.0,
+            ls->tty ? "" : "\n");
+    ls->pending = ls->tty;
+}
+
+static void log_end_line(log_state *ls)
+{
+    if (ls->pending)
+        fputc('\n', stderr);
+    ls->pending = 0;
+}
+
+static void log_skip(void *ctx, const mn_err *why)
+{
+    log_end_line(ctx);
+    fprintf(stderr, "mnemo: skipped: %s\n", why->msg);
+}
+
+static const arg_spec spec[] = {
+    {"db", 1, "DB directory (created if missing)"},
+    {"shards", 1, "number of shards of a new DB (default 1; an existing DB keeps its own)"},
+    {"tokenizer", 1, "tokenizer.json: chunk by tokens (default: by words)"},
+    {"chunk-tokens", 1, "tokens (or words) per chunk (default 256)"},
+    {"overlap", 1, "tokens (or words) shared by consecutive chunks (default 32)"},
+    {"text-field", 1, "JSONL field holding the text (default text)"},
+    {"id-field", 1, "JSONL field holding the document id (default id)"},
+    {"stem", 1, "none|porter (default none)"},
+    {"stopwords", 1, "none|en (default none)"},
+    {"on-error", 1, "fail|skip a bad record (default fail)"},
+    {"batch", 1, "documents per commit (default 10000; also every 32 MiB)"},
+    {"help", 0, "show this help"},
+};
+#define NSPEC ((int)(sizeof spec / sizeof spec[0]))
+#define SYNOPSIS "--db DIR [--shards S] [--tokenizer FILE] [--chunk-tokens N --overlap N] INPUT..."
+
+static int parse_opts(const args *a, ingest_opts *o, mn_err *err)
+{
+    long v;
+    int rc;
+    const char *s;
+    ingest_opts_default(o);
+    v = 0;
+    if ((rc = args_int(a, "shards", 1, 4096, &v, err)))
+        return rc;
+    o->shards = (uint32_t)v;
+    v = CHUNK_SIZE_DEFAULT;
+    if ((rc = args_int(a, "chunk-tokens", 1, 1L << 24, &v, err)))
+        return rc;
+    o->chunk_size = (size_t)v;
+    v = CHUNK_OVERLAP_DEFAULT;
+    if ((rc = args_int(a, "overlap", 0, 1L << 24, &v, err)))
+        return rc;
+    o->overlap = (size_t)v;
+    if (o->overlap >= o->chunk_size)
+        return mn_errf(err, MN_EUSAGE, "--overlap %zu must be smaller than --chunk-tokens %zu", o->overlap,
+                       o->chunk_size);
+    v = INGEST_BATCH_DEFAULT;
+    if ((rc = args_int(a, "batch", 1, 1L << 30, &v, err)))
+        return rc;
+    o->batch_docs = (size_t)v;
+    o->tokenizer_path = args_get(a, "tokenizer");
+    o->text_field = args_get(a, "text-field");
+    o->id_field = args_get(a, "id-field");
+    if ((s = args_get(a, "stem")) && (rc = analyzer_stem_parse(s, &o->analyzer.stem, err)))
+        return rc;
+    if ((s = args_get(a, "stopwords")) && (rc = analyzer_stop_parse(s, &o->analyzer.stop, err)))
+        return rc;
+    if ((s = args_get(a, "on-error"))) {
+        if (!strcmp(s, "skip"))
+            o->on_error = DOCSOURCE_SKIP;
+        else if (strcmp(s, "fail"))
+            return mn_errf(err, MN_EUSAGE, "--on-error: '%s' is not fail or skip", s);
+    }
+    if (a->npos == 0)
+        return mn_errf(err, MN_EUSAGE, "no INPUT given");
+    return 0;
+}
+
+int cmd_ingest(int argc, char **argv)
+{
+    args a;
+    mn_err err = {0};
+    const char *dir;
+    int rc = args_parse(&a, spec, NSPEC, argc, argv, &err);
+    if (rc) {
+        args_usage("ingest", SYNOPSIS, spec, NSPEC);
+        return cli_fail(rc, err.msg);
+    }
+    if (args_get(&a, "help")) {
+        args_usage("ingest", SYNOPSIS, spec, NSPEC);
+        args_free(&a);
+        return 0;
+    }
+    ingest_opts o;
+    log_state ls = {0};
+    if ((rc = args_require(&a, "db", &dir, &err)) || (rc = parse_opts(&a, &o, &err))) {
+        args_usage("ingest", SYNOPSIS, spec, NSPEC);
+        args_free(&a);
+        return cli_fail(rc, err.msg);
+    }
+    o.progress = log_progress;
+    o.on_skip = log_skip;
+    o.ctx = &ls;
+    ingest_progress res;
+    ls.tty = isatty(STDERR_FILENO);
+    rc = ingest_run(dir, &o, a.pos, (size_t)a.npos, &res, &err);
+    log_end_line(&ls);
+    if (!rc)
+        fprintf(stderr, "mnemo: ingest: done: %llu docs, %llu new chunks, %llu duplicates, %.1f MB in %.2f s\n",
+                (unsigned long long)res.docs, (unsigned long long)res.chunks, (unsigned long long)res.dups,
+                (double)res.bytes / 1e6, res.seconds);
+    args_free(&a);
+    return rc ? cli_fail(rc, err.msg) : 0;
+}

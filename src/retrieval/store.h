@@ -1,0 +1,135 @@
+/* store.h — one shard of a retrieval DB: an LMDB environment in its own
+ * directory (DIR/shard-NNN/data.mdb + lock.mdb) holding five named DBs:
+ *
+ *   chunks    chunk id (8 bytes big-endian) -> chunk record (text + provenance)
+ *   dedup     hash64 of the chunk text (8 bytes BE) -> chunk id (8 bytes BE)
+ *   postings  term bytes, 0x00, segment number (4 bytes BE) -> postings list
+ *             (postings.h) of the chunks of one or more consecutive ingest
+ *             batches (ingest merges a small last segment with the next
+ *             batch's postings).  Terms never
+ *             hold a 0x00 byte (the analyzer splits on it), so a term's
+ *             segments are adjacent in key order and come in batch order,
+ *             i.e. increasing chunk ids: concatenated they are the term's
+ *             whole list.  Long lists are never rewritten.
+ *   doclen    chunk id (8 bytes BE) -> its exact length in analyzed terms (4 bytes LE)
+ *   meta      "stats" -> store_meta (17 u64 LE); other string keys ->
+ *             arbitrary bytes (ingest keeps its config and input list there)
+ *
+ * The chunk record: 8 u64 LE (input index, doc index, line, record, offset,
+ * chunk index within the document, flags (reserved, 0), doc kind), then 4
+ * u32-length-prefixed byte strings: text, doc id, source, member (member
+ * absent = length 0xFFFFFFFF).
+ *
+ * One transaction at a time per handle (store_begin .. store_commit or
+ * store_abort); every get/put needs one.  Values returned by gets are
+ * borrowed from LMDB and valid until the transaction ends.  A committed
+ * write transaction is durable (LMDB syncs on commit); a process killed at
+ * any moment leaves the last committed state.
+ *
+ * Non-goals: multi-process writers (LMDB serialises them, ingest does not
+ * plan for it), compaction of postings segments. */
+#ifndef MNEMO_RETRIEVAL_STORE_H
+#define MNEMO_RETRIEVAL_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "util/err.h"
+
+typedef struct store store;
+
+/* Per-shard counters, updated in the same transaction as the data. */
+typedef struct store_meta {
+    uint64_t version;     /* STORE_VERSION */
+    uint64_t shard;       /* this shard's index */
+    uint64_t nshards;     /* shards in the DB */
+    uint64_t next_local;  /* next local sequence number for a chunk id */
+    uint64_t chunks;      /* chunks stored */
+    uint64_t dups;        /* exact duplicate chunks dropped */
+    uint64_t ndocs;       /* chunks with >= 1 term (BM25 N) */
+    uint64_t total_len;   /* sum of chunk lengths in terms */
+    uint64_t segments;    /* next postings segment number (= batches that wrote postings) */
+    uint64_t hash_lo;     /* content hash accumulator (sum mod 2^64 of per-chunk hashes) */
+    uint64_t hash_hi;
+    uint64_t prog_input;  /* applied progress: every document at position */
+    uint64_t prog_doc;    /*   (input, doc) <= this one is in the shard */
+    uint64_t docs;        /* documents ingested; kept by shard 0 only (others: 0) */
+    uint64_t bytes;       /* their text bytes; shard 0 only */
+    uint64_t reserved[2];
+} store_meta;
+
+#define STORE_VERSION 1
+#define STORE_META_WORDS 17
+#define STORE_SHARD_BITS 40 /* chunk id = shard << 40 | local sequence */
+#define STORE_MEMBER_NONE UINT32_MAX
+
+/* One chunk record as stored.  Strings are not NUL-terminated when read
+ * back (use the lengths); member is NULL when absent. */
+typedef struct store_chunk {
+    const char *text;
+    size_t text_len;
+    const char *doc_id;
+    size_t doc_id_len;
+    const char *source;
+    size_t source_len;
+    const char *member;  /* NULL: none */
+    size_t member_len;
+    uint64_t input, doc; /* position: input index (0-based), doc index within it (1-based) */
+    uint64_t line, record, offset; /* docsource provenance */
+    uint64_t index;      /* chunk index within the document, from 0 */
+    uint64_t kind;       /* doc_kind */
+} store_chunk;
+
+/* Open (readonly = 0: create if missing, directory included) the shard at
+ * dir.  Errors: MN_EIO (cannot create/open, with LMDB's reason),
+ * MN_EFORMAT (readonly and a named DB is missing: not a shard). */
+int store_open(const char *dir, int readonly, store **out, mn_err *err);
+void store_close(store *s);
+const char *store_path(const store *s);
+
+/* Transactions.  store_begin: MN_EIO, MN_EUSAGE (one already open, or a
+ * write transaction on a read-only store). */
+int store_begin(store *s, int write, mn_err *err);
+int store_commit(store *s, mn_err *err);
+void store_abort(store *s); /* no-op without a transaction */
+
+/* Meta counters: store_meta_get returns 1 (found), 0 (absent: *m zeroed) or
+ * MN_EFORMAT (wrong size or version). */
+int store_meta_get(store *s, store_meta *m, mn_err *err);
+int store_meta_put(store *s, const store_meta *m, mn_err *err);
+
+/* Raw meta entries under string keys: get returns 1 (*val borrowed), 0
+ * absent (*val NULL). */
+int store_kv_get(store *s, const char *key, const char **val, size_t *len, mn_err *err);
+int store_kv_put(store *s, const char *key, const void *val, size_t len, mn_err *err);
+
+/* Chunks: get returns 1 (*c borrowed), 0 absent, MN_EFORMAT for a corrupt
+ * record.  put: MN_ERANGE (a string over 4 GiB), MN_EIO (LMDB, e.g. map full). */
+int store_chunk_put(store *s, uint64_t id, const store_chunk *c, mn_err *err);
+int store_chunk_get(store *s, uint64_t id, store_chunk *c, mn_err *err);
+
+int store_dedup_get(store *s, uint64_t hash, uint64_t *id, mn_err *err); /* 1/0 */
+int store_dedup_put(store *s, uint64_t hash, uint64_t id, mn_err *err);
+
+int store_doclen_get(store *s, uint64_t id, uint32_t *len, mn_err *err); /* 1/0 */
+int store_doclen_put(store *s, uint64_t id, uint32_t len, mn_err *err);
+
+/* Write segment seg of term[0..len) (1..255 bytes, no 0x00). */
+int store_postings_put(store *s, const char *term, size_t len, uint32_t seg, const void *buf, size_t n,
+                       mn_err *err);
+
+/* The last (highest-numbered) segment of term: 1 with *seg and *buf, *n
+ * (borrowed until the transaction ends or the next write), 0 if the term
+ * has none. */
+int store_postings_last(store *s, const char *term, size_t len, uint32_t *seg, const void **buf, size_t *n,
+                        mn_err *err);
+
+/* Delete segment seg of term (absent: not an error). */
+int store_postings_del(store *s, const char *term, size_t len, uint32_t seg, mn_err *err);
+
+/* Call fn for every segment of term, in segment order, with the borrowed
+ * encoded list; stops at fn's first non-zero return (returned). */
+typedef int (*store_segment_fn)(void *ctx, uint32_t seg, const void *buf, size_t n, mn_err *err);
+int store_postings_each(store *s, const char *term, size_t len, store_segment_fn fn, void *ctx, mn_err *err);
+
+#endif
