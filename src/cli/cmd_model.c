@@ -6,6 +6,8 @@
  *                                                 {"logprob": X, "greedy": B}
  *   mnemo embed  --model DIR (--ids "..." | --text S) [--pooling last|mean]
  *                                                 [e1, e2, ...] (unit L2 norm)
+ *   mnemo embed  --db DIR --model DIR ...         embeds a retrieval DB: see
+ *                                                 cli/cmd_embed_db.c
  *
  * All take --threads N (default: OPENBLAS_NUM_THREADS, else every CPU).
  * Output files are raw little-endian float32, row-major, written through
@@ -246,6 +248,9 @@ static int encode_text(const model *m, const char *text, int32_t **ids, size_t *
 
 int cmd_embed(int argc, char **argv)
 {
+    for (int i = 0; i < argc; i++) /* --db: the retrieval DB variant */
+        if (!strcmp(argv[i], "--db") || !strncmp(argv[i], "--db=", 5))
+            return cmd_embed_db(argc, argv);
     static const arg_spec spec[] = {
         {"model", 1, MODEL_HELP},
         {"ids", 1, "token ids to embed"},

@@ -11,6 +11,7 @@ int cmd_hidden(int argc, char **argv);     /* cli/cmd_model.c */
 int cmd_loglik(int argc, char **argv);     /* cli/cmd_model.c */
 int cmd_generate(int argc, char **argv);   /* cli/cmd_generate.c */
 int cmd_embed(int argc, char **argv);      /* cli/cmd_model.c */
+int cmd_embed_db(int argc, char **argv);   /* cli/cmd_embed_db.c: embed --db */
 int cmd_inspect(int argc, char **argv);    /* cli/cmd_inspect.c */
 int cmd_ingest(int argc, char **argv);     /* cli/cmd_ingest.c */
 int cmd_search(int argc, char **argv);     /* cli/cmd_search.c */

@@ -7,8 +7,25 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "model/model.h"
+#include "model/tokenizer.h"
 #include "retrieval/analyzer.h"
+#include "retrieval/dense.h"
+#include "retrieval/fusion.h"
+#include "retrieval/ivf.h"
 #include "retrieval/postings.h"
+
+/* The dense side of a search_db (search_dense_attach). */
+typedef struct dense_side {
+    dense_shard **sh; /* [nshards] */
+    ivf **ix;         /* [nshards] when nprobe > 0, else NULL */
+    size_t nprobe;
+    dense_meta meta;  /* shard 0's (all agree) */
+    model *m;
+    tokenizer *tok;
+    engine *e;
+    int e_len;        /* positions of the engine's slot (grown on demand) */
+} dense_side;
 
 struct search_db {
     char *dir;
@@ -18,7 +35,26 @@ struct search_db {
     store_meta *meta;
     bm25_stats st;
     analyzer_tokens toks;
+    dense_side *dn;   /* NULL until search_dense_attach */
 };
+
+static void dense_side_free(dense_side *d, uint32_t nshards)
+{
+    if (!d)
+        return;
+    for (uint32_t s = 0; s < nshards; s++) {
+        if (d->sh)
+            dense_shard_close(d->sh[s]);
+        if (d->ix)
+            ivf_free(d->ix[s]);
+    }
+    free(d->sh);
+    free(d->ix);
+    engine_free(d->e);
+    tokenizer_free(d->tok);
+    model_free(d->m);
+    free(d);
+}
 
 void search_db_close(search_db *db)
 {
@@ -26,6 +62,7 @@ void search_db_close(search_db *db)
         return;
     for (uint32_t s = 0; db->sh && s < db->cfg.nshards; s++)
         store_close(db->sh[s]);
+    dense_side_free(db->dn, db->cfg.nshards);
     free(db->sh);
     free(db->meta);
     free(db->dir);
@@ -215,5 +252,199 @@ done:
     free(bt);
     free(qt);
     bm25_topk_free(&topk);
+    return rc;
+}
+
+/* ---------------------------------------------------------------------------
+ * dense and hybrid
+ */
+
+/* Shard s's embeddings agree with shard 0's and with the shard itself. */
+static int dense_check_shard(search_db *db, uint32_t s, const char *path, mn_err *err)
+{
+    const dense_meta *m = dense_shard_meta(db->dn->sh[s]), *m0 = &db->dn->meta;
+    if (strcmp(m->model_sha256, m0->model_sha256) || m->pooling != m0->pooling || m->dim != m0->dim ||
+        m->max_tokens != m0->max_tokens)
+        return mn_errf(err, MN_EMISMATCH,
+                       "%s: embeddings built with model %s (config sha256 %.12s, %s pooling, %u tokens), shard 0's "
+                       "with %s (%.12s, %s, %u): embed the DB again",
+                       path, m->model_dir, m->model_sha256, dense_pooling_name(m->pooling), m->max_tokens,
+                       m0->model_dir, m0->model_sha256, dense_pooling_name(m0->pooling), m0->max_tokens);
+    if (m->next_local != db->meta[s].next_local || m->count != db->meta[s].chunks)
+        return mn_errf(err, MN_EMISMATCH,
+                       "%s: embeddings cover %llu chunks (ids below %llu) but the shard holds %llu (below %llu): "
+                       "run mnemo embed --db again",
+                       path, (unsigned long long)m->count, (unsigned long long)m->next_local,
+                       (unsigned long long)db->meta[s].chunks, (unsigned long long)db->meta[s].next_local);
+    if (!db->dn->ix)
+        return 0;
+    char ipath[PATH_MAX + 64];
+    snprintf(ipath, sizeof ipath, "%s/%s", path, IVF_FILE);
+    int rc = ivf_open(ipath, &db->dn->ix[s], err);
+    if (rc == MN_EIO)
+        mn_err_prefix(err, "--nprobe needs an IVF index (mnemo embed --db DIR --model M --ivf NLIST): ");
+    if (!rc && (ivf_source_hash(db->dn->ix[s]) != m->content_hash || ivf_dim(db->dn->ix[s]) != m->dim))
+        rc = mn_errf(err, MN_EMISMATCH, "%s: built from other embeddings than the current ones: rebuild it (--ivf)",
+                     ipath);
+    return rc;
+}
+
+int search_dense_attach(search_db *db, const char *model_dir, size_t nprobe, mn_err *err)
+{
+    if (db->dn)
+        return mn_errf(err, MN_EUSAGE, "%s: dense search already attached", db->dir);
+    uint32_t S = db->cfg.nshards;
+    dense_side *d = db->dn = xcalloc(1, sizeof *d);
+    d->sh = xcalloc(S, sizeof *d->sh);
+    d->ix = nprobe ? xcalloc(S, sizeof *d->ix) : NULL;
+    d->nprobe = nprobe;
+    char path[PATH_MAX + 32], hash[65];
+    int rc = 0;
+    for (uint32_t s = 0; s < S && !rc; s++) {
+        db_shard_path(db->dir, s, path, sizeof path);
+        if (!(rc = dense_shard_open(path, &d->sh[s], err))) {
+            if (s == 0)
+                d->meta = *dense_shard_meta(d->sh[0]);
+            rc = dense_check_shard(db, s, path, err);
+        }
+    }
+    if (!rc && !(rc = dense_model_hash(model_dir, hash, err)) && strcmp(hash, d->meta.model_sha256))
+        rc = mn_errf(err, MN_EMISMATCH,
+                     "--model %s (config.json sha256 %.16s) is not the model %s's embeddings were built with (%s, "
+                     "config.json sha256 %.16s)",
+                     model_dir, hash, db->dir, d->meta.model_dir, d->meta.model_sha256);
+    if (!rc)
+        rc = model_load(model_dir, &d->m, err);
+    if (!rc && (uint32_t)d->m->cfg.C != d->meta.dim)
+        rc = mn_errf(err, MN_EMISMATCH, "--model %s: width %d, the embeddings have dim %u", model_dir, d->m->cfg.C,
+                     d->meta.dim);
+    if (!rc) {
+        snprintf(path, sizeof path, "%s/tokenizer.json", model_dir);
+        rc = tokenizer_load(path, &d->tok, err);
+    }
+    if (rc) {
+        dense_side_free(d, S);
+        db->dn = NULL;
+    }
+    return rc;
+}
+
+/* The query's embedding into q[dim]; *empty = 1 when it has no tokens. */
+static int embed_query(dense_side *d, const char *query, size_t len, float *q, int *empty, mn_err *err)
+{
+    int32_t *ids = NULL;
+    size_t n = 0;
+    int rc = tokenizer_encode(d->tok, query, len, 0, &ids, &n, err);
+    if (rc)
+        return rc;
+    if (n > d->meta.max_tokens)
+        n = d->meta.max_tokens;
+    *empty = n == 0;
+    if (n && (int)n > d->e_len) { /* (re)create the engine for this length */
+        engine_free(d->e);
+        d->e = NULL;
+        d->e_len = 0;
+        if (!(rc = engine_create(d->m, (int)n < 512 ? (int)n : 512, 1, (int)n, &d->e, err)))
+            d->e_len = (int)n;
+    }
+    if (!rc && n) {
+        const int32_t *p = ids;
+        int ni = (int)n;
+        rc = dense_embed_batch(d->e, &p, &ni, 1, d->meta.pooling, q, err);
+    }
+    free(ids);
+    return rc;
+}
+
+static int hit_cmp(const void *a, const void *b)
+{
+    const bm25_hit *x = a, *y = b;
+    return bm25_hit_before(x, y) ? -1 : bm25_hit_before(y, x) ? 1 : 0;
+}
+
+/* Recompute the scores of hits[0..n) in float64 from the stored rows and
+ * re-sort: exact and IVF search then print identical scores for the same
+ * hits (sgemm and sgemv round differently in float32). */
+static int rescore(dense_side *d, const float *q, bm25_hit *hits, size_t n, mn_err *err)
+{
+    for (size_t i = 0; i < n; i++) {
+        uint64_t s = hits[i].doc >> STORE_SHARD_BITS;
+        const dense_shard *sh = d->sh[s];
+        const uint64_t *ids = dense_shard_ids(sh);
+        size_t lo = 0, hi = dense_shard_meta(sh)->count;
+        while (lo < hi) { /* ids increase: binary search */
+            size_t mid = lo + (hi - lo) / 2;
+            if (ids[mid] < hits[i].doc)
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
+        if (lo == dense_shard_meta(sh)->count || ids[lo] != hits[i].doc)
+            return mn_errf(err, MN_EFORMAT, "shard %llu: hit chunk %llu has no embedding row",
+                           (unsigned long long)s, (unsigned long long)hits[i].doc);
+        const float *row = dense_shard_matrix(sh) + lo * d->meta.dim;
+        double acc = 0.0;
+        for (uint32_t c = 0; c < d->meta.dim; c++)
+            acc += (double)q[c] * row[c];
+        hits[i].score = acc;
+    }
+    qsort(hits, n, sizeof *hits, hit_cmp);
+    return 0;
+}
+
+int search_dense(search_db *db, const char *query, size_t len, size_t k, bm25_hit **hits, size_t *n, mn_err *err)
+{
+    *hits = NULL;
+    *n = 0;
+    dense_side *d = db->dn;
+    if (!d)
+        return mn_errf(err, MN_EUSAGE, "%s: dense search needs a model (search_dense_attach)", db->dir);
+    float *q = xmalloc(d->meta.dim * sizeof *q);
+    bm25_topk t = {0};
+    int empty = 0, rc = embed_query(d, query, len, q, &empty, err);
+    if (!rc)
+        rc = bm25_topk_init(&t, empty ? 0 : k, err);
+    for (uint32_t s = 0; !rc && s < db->cfg.nshards; s++) {
+        if (d->ix)
+            rc = ivf_search(d->ix[s], q, 1, d->nprobe, &t, err);
+        else
+            rc = dense_topk_exact(dense_shard_matrix(d->sh[s]), dense_shard_ids(d->sh[s]),
+                                  dense_shard_meta(d->sh[s])->count, d->meta.dim, q, 1, &t, err);
+    }
+    if (!rc && (*n = bm25_topk_sort(&t))) {
+        *hits = xmalloc(*n * sizeof **hits);
+        memcpy(*hits, t.hit, *n * sizeof **hits);
+        if ((rc = rescore(d, q, *hits, *n, err))) {
+            free(*hits);
+            *hits = NULL;
+            *n = 0;
+        }
+    }
+    bm25_topk_free(&t);
+    free(q);
+    return rc;
+}
+
+int search_hybrid(search_db *db, const bm25_params *p, const char *query, size_t len, size_t k, size_t depth,
+                  search_fusion fusion, double alpha, bm25_hit **hits, size_t *n, mn_err *err)
+{
+    *hits = NULL;
+    *n = 0;
+    if (!(alpha >= 0.0 && alpha <= 1.0))
+        return mn_errf(err, MN_ERANGE, "hybrid: alpha %g outside [0, 1]", alpha);
+    bm25_hit *lb = NULL, *ld = NULL;
+    size_t nb = 0, nd = 0;
+    int rc = search_bm25(db, p, query, len, depth, &lb, &nb, err);
+    if (!rc)
+        rc = search_dense(db, query, len, depth, &ld, &nd, err);
+    if (!rc) {
+        const bm25_hit *lists[2] = {lb, ld};
+        size_t ns[2] = {nb, nd};
+        double w[2] = {1.0 - alpha, alpha};
+        rc = fusion == SEARCH_FUSION_RRF ? fusion_rrf(lists, ns, 2, FUSION_RRF_K, k, hits, n, err)
+                                         : fusion_score(lists, ns, 2, w, k, hits, n, err);
+    }
+    free(lb);
+    free(ld);
     return rc;
 }

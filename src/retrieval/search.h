@@ -10,8 +10,16 @@
  * df is summed over the shards, and every shard is evaluated exhaustively
  * (bm25.h) into one top-k heap.  Ties rank the smaller chunk id first.
  *
- * Non-goals (for now): dense and hybrid search, reranking, WAND pruning,
- * MPI distribution. */
+ * Dense search (after search_dense_attach): the query is tokenized with
+ * MODEL_DIR/tokenizer.json, cut to the embeddings' max_tokens, embedded
+ * with the pooling the DB's embeddings were built with (dense.h), and
+ * scored against every shard's matrix: exactly (blocked sgemm) or, with
+ * nprobe > 0, through each shard's IVF index (ivf.h).  Hybrid search
+ * fuses the BM25 and dense top-`depth` lists (fusion.h).
+ *
+ * Non-goals (for now): reranking, WAND pruning, MPI distribution,
+ * batching several queries into one sgemm (the library supports it; the
+ * CLI searches one query at a time). */
 #ifndef MNEMO_RETRIEVAL_SEARCH_H
 #define MNEMO_RETRIEVAL_SEARCH_H
 
@@ -42,6 +50,33 @@ bm25_stats search_db_stats(const search_db *db);
  * postings), MN_ERANGE (bad k1/b), MN_EIO. */
 int search_bm25(search_db *db, const bm25_params *p, const char *query, size_t len, size_t k, bm25_hit **hits,
                 size_t *n, mn_err *err);
+
+/* Attach the dense side: open every shard's embeddings (and, when
+ * nprobe > 0, its IVF index), check them against each other and against
+ * the shards (an embedding made before more chunks were ingested is
+ * MN_EMISMATCH: "embed again"), check that model_dir/config.json has the
+ * SHA-256 the embeddings were built with (MN_EMISMATCH naming both model
+ * directories and hashes), then load the model and model_dir/tokenizer.json.
+ * Errors: MN_EIO (a shard not embedded, no IVF index, no tokenizer.json),
+ * MN_EFORMAT, MN_EMISMATCH, the model's load errors. */
+int search_dense_attach(search_db *db, const char *model_dir, size_t nprobe, mn_err *err);
+
+/* The best k chunks by dense score (cosine), ties to the smaller chunk
+ * id.  Candidates are chosen by float32 scores (sgemm / IVF sgemv); the k
+ * chosen are rescored in float64 from the stored rows and re-sorted, so
+ * exact and full-probe IVF searches print the same scores.  A query that encodes to no tokens has no hits.  Needs
+ * search_dense_attach (else MN_EUSAGE).  Errors: MN_EFORMAT (invalid
+ * UTF-8), the engine's errors, MN_ENOMEM. */
+int search_dense(search_db *db, const char *query, size_t len, size_t k, bm25_hit **hits, size_t *n, mn_err *err);
+
+typedef enum search_fusion { SEARCH_FUSION_RRF, SEARCH_FUSION_SCORE } search_fusion;
+
+/* BM25 (params p) and dense top-`depth` lists fused into the best k:
+ * reciprocal-rank fusion (k = 60) or normalised-score fusion with weight
+ * alpha for dense and 1 - alpha for BM25.  Errors: those of search_bm25
+ * and search_dense, MN_ERANGE (alpha outside [0, 1]). */
+int search_hybrid(search_db *db, const bm25_params *p, const char *query, size_t len, size_t k, size_t depth,
+                  search_fusion fusion, double alpha, bm25_hit **hits, size_t *n, mn_err *err);
 
 /* Chunk by id: 1 and *c (borrowed until search_db_close), 0 no such
  * chunk, or an error. */

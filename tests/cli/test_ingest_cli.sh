@@ -2,9 +2,9 @@
 # test_ingest_cli.sh — `mnemo ingest`, `mnemo search`, `mnemo stats` end to
 # end: kill-and-resume with real SIGKILLs at random points (the resumed DB
 # must end with the chunk count and content hash of an uninterrupted
-# ingest), search output format (--query and --queries), the documented
-# "not implemented in this build" errors for --mode dense/hybrid and
-# --rerank, a mismatched analyzer, and bad command lines.  Needs MNEMO_BIN
+# ingest), search output format (--query and --queries), --mode
+# dense/hybrid without --model, a mismatched analyzer, and bad command
+# lines.  Needs MNEMO_BIN
 # (set by CTest).
 set -u
 BIN=${MNEMO_BIN:?MNEMO_BIN not set}
@@ -107,12 +107,10 @@ err_has "on-error fail" "bad.jsonl: line 2"
 "$BIN" search --db "$TMP/failed" --query "good" --k 5 | grep -q '"text":"good one"' || fail "on-error fail lost the valid document"
 
 # --- documented limitations and errors
-run "mode dense" 1 search --db "$TMP/ref" --query x --mode dense
-err_has "mode dense" "--mode dense: not implemented in this build"
-run "mode hybrid" 1 search --db "$TMP/ref" --query x --mode hybrid
-err_has "mode hybrid" "not implemented in this build"
-run "rerank" 1 search --db "$TMP/ref" --query x --rerank /nowhere
-err_has "rerank" "--rerank: not implemented in this build"
+run "mode dense without --model" 2 search --db "$TMP/ref" --query x --mode dense
+err_has "mode dense without --model" "needs --model"
+run "mode hybrid without --model" 2 search --db "$TMP/ref" --query x --mode hybrid
+err_has "mode hybrid without --model" "needs --model"
 run "mismatched analyzer" 1 ingest --db "$TMP/ref" --stem porter "$TMP/small.jsonl"
 err_has "mismatched analyzer" "stem=none"
 err_has "mismatched analyzer" "stem=porter"
