@@ -20,13 +20,16 @@
 #include <string.h>
 
 #include "model/kernels.h" /* kernel_rmsnorm, kernel_layernorm, kernel_rope, kernel_softmax ... */
-#include "model/linear.h"  /* linear, linear_mm_nt, linear_mm_nn */
+#include "model/linear.h"  /* linear, linear_many, linear_mm_nt, linear_mm_nn */
 #include "util/threads.h"  /* threads_set, threads_get */
 
 /* Query rows per block in prefill attention: one block's scores are
  * [ATTN_QBLOCK, keys], and a block only looks at the keys up to its last
  * query, which skips most of the masked upper triangle. */
 #define ATTN_QBLOCK 64
+
+/* Decode attention prefetches K rows this many rows ahead (see attend_group). */
+#define ATTN_PREFETCH 8
 
 /* Work (queries x keys x head size) below which attention stays on one thread. */
 #define ATTN_PARALLEL_MIN (1L << 15)
@@ -203,23 +206,43 @@ static float dot(const float *a, const float *b, int n)
     return s;
 }
 
-/* One query (one head) against nk cached keys: out[D] = softmax(q K^T *
- * scale) V.  K, V: the head's columns of the cache, row stride ld; s: [nk]
- * scratch. */
-static void attend_one(float *out, const float *q, const float *K, const float *V, int nk, int D,
-                       size_t ld, float scale, float *s)
+/* The G query heads that share one key/value head (grouped-query
+ * attention), one token each, against nk cached keys:
+ *   out[g] = softmax(q[g] K^T * scale) V,  g < G.
+ * Each K and V row is loaded once for all G heads (one call per query head
+ * read every row G times).  q, out: [G, D], the group's heads being adjacent
+ * (head h belongs to kv head h / G); K, V: the kv head's columns of the
+ * cache, row stride ld; s: [G, nk] scratch.  Each head's arithmetic is the
+ * same, in the same order, as for that head alone. */
+static void attend_group(float *out, const float *q, const float *K, const float *V, int G, int nk,
+                         int D, size_t ld, float scale, float *s)
 {
-    for (int j = 0; j < nk; j++)
-        s[j] = dot(q, K + j * ld, D) * scale;
-    kernel_softmax(s, nk);
-    for (int d = 0; d < D; d++)
-        out[d] = 0.0f;
+    for (int j = 0; j < nk; j++) {
+        const float *kj = K + j * ld;
+        /* The slot's K and V rows were last touched a whole step ago and
+         * come from memory, one row of D floats every ld: the loads stalled
+         * this loop (a third of attention's time).  Fetch the K row
+         * ATTN_PREFETCH rows ahead and this row of V, needed after the
+         * softmax. */
+        for (int d = 0; d < D; d += 16) {
+            if (j + ATTN_PREFETCH < nk)
+                __builtin_prefetch(kj + ATTN_PREFETCH * ld + d);
+            __builtin_prefetch(V + j * ld + d);
+        }
+        for (int g = 0; g < G; g++)
+            s[(size_t)g * nk + j] = dot(q + (size_t)g * D, kj, D) * scale;
+    }
+    for (int g = 0; g < G; g++)
+        kernel_softmax(s + (size_t)g * nk, nk);
+    memset(out, 0, (size_t)G * D * sizeof *out);
     for (int j = 0; j < nk; j++) {
         const float *vj = V + j * ld;
-        float a = s[j];
+        for (int g = 0; g < G; g++) {
+            float a = s[(size_t)g * nk + j], *og = out + (size_t)g * D;
 #pragma omp simd
-        for (int d = 0; d < D; d++)
-            out[d] += a * vj[d];
+            for (int d = 0; d < D; d++)
+                og[d] += a * vj[d];
+        }
     }
 }
 
@@ -252,17 +275,30 @@ static void attend_block(engine *e, int l, const piece *p, int h, int i0, int i1
 }
 
 /* Attention for every piece of the chunk into e->att [T, H*D], as tasks
- * spread over the threads (each with its own scores scratch): one per
- * (piece, head) for single-token pieces (decode), one per (head, block of
- * ATTN_QBLOCK queries) for longer pieces. */
+ * spread over the threads (each with its own scores scratch): for
+ * single-token pieces (decode) one per (piece, group of query heads sharing a
+ * kv head), for longer pieces one per (head, block of ATTN_QBLOCK queries).
+ * A decode task takes `gsize` heads of a group: the whole group, unless it
+ * is larger than the scratch holds (ATTN_QBLOCK heads) or there would be
+ * fewer tasks than threads (e.g. one sequence of a model with one kv head),
+ * then the group is cut into `gsplit` parts. */
 static void attention(engine *e, int l, const piece *pc, int np)
 {
     const mn_config *cfg = &e->m->cfg;
-    int H = cfg->H, D = cfg->D, group = cfg->H / cfg->KV;
-    size_t HD = (size_t)H * D, KVD = (size_t)cfg->KV * D;
+    int H = cfg->H, KV = cfg->KV, D = cfg->D, group = cfg->H / cfg->KV;
+    size_t HD = (size_t)H * D, KVD = (size_t)KV * D;
     float scale = (float)(1.0 / sqrt((double)D));
     size_t scratch = (size_t)ATTN_QBLOCK * e->max_len; /* floats of scores per thread */
     int threads = omp_get_max_threads() < e->score_threads ? omp_get_max_threads() : e->score_threads;
+
+    int n_decode = 0;
+    for (int p = 0; p < np; p++)
+        n_decode += pc[p].n == 1;
+    int gsplit = (group + ATTN_QBLOCK - 1) / ATTN_QBLOCK;
+    while (n_decode > 0 && (long)n_decode * KV * gsplit < threads && gsplit < group)
+        gsplit++;
+    int gsize = (group + gsplit - 1) / gsplit; /* heads per decode task (the last part may have fewer) */
+    gsplit = (group + gsize - 1) / gsize;
 
     /* number the tasks piece by piece; work decides whether threads pay */
     long work = 0;
@@ -270,7 +306,7 @@ static void attention(engine *e, int l, const piece *pc, int np)
     for (int p = 0; p < np; p++) {
         int blocks = (pc[p].n + ATTN_QBLOCK - 1) / ATTN_QBLOCK;
         e->task_first[p] = n_tasks;
-        n_tasks += (pc[p].n == 1 ? 1 : blocks) * H;
+        n_tasks += pc[p].n == 1 ? KV * gsplit : blocks * H;
         work += (long)(pc[p].pos0 + pc[p].n) * pc[p].n * H * D;
     }
 #pragma omp parallel for schedule(dynamic, 1) num_threads(threads) if (work >= ATTN_PARALLEL_MIN)
@@ -282,11 +318,12 @@ static void attention(engine *e, int l, const piece *pc, int np)
         const piece *pp = &pc[p];
         int local = task - e->task_first[p];
         if (pp->n == 1) {
-            int h = local, kvh = h / group;
-            attend_one(e->att + pp->row0 * HD + (size_t)h * D, e->q + pp->row0 * HD + (size_t)h * D,
-                       kvcache_k(e->kv, pp->slot, l) + (size_t)kvh * D,
-                       kvcache_v(e->kv, pp->slot, l) + (size_t)kvh * D, pp->pos0 + 1, D, KVD,
-                       scale, S);
+            int kvh = local / gsplit, g0 = (local % gsplit) * gsize;
+            int h = kvh * group + g0, G = group - g0 < gsize ? group - g0 : gsize;
+            attend_group(e->att + pp->row0 * HD + (size_t)h * D, e->q + pp->row0 * HD + (size_t)h * D,
+                         kvcache_k(e->kv, pp->slot, l) + (size_t)kvh * D,
+                         kvcache_v(e->kv, pp->slot, l) + (size_t)kvh * D, G, pp->pos0 + 1, D, KVD,
+                         scale, S);
         } else {
             int blocks = (pp->n + ATTN_QBLOCK - 1) / ATTN_QBLOCK;
             int h = local / blocks, i0 = (local % blocks) * ATTN_QBLOCK;
@@ -303,12 +340,14 @@ static void mlp(engine *e, const layer_weights *w, int T)
 {
     const mn_config *cfg = &e->m->cfg;
     int C = cfg->C, F = cfg->F;
-    linear(e->up, e->xn, w->w_up, w->b_up, T, C, F);
     if (cfg->act == ACT_SILU_GLU) {
-        linear(e->gate, e->xn, w->w_gate, w->b_gate, T, C, F);
+        /* gate and up read the same input: one parallel pass for both */
+        linear_op gate_up[2] = {{e->gate, w->w_gate, w->b_gate, F}, {e->up, w->w_up, w->b_up, F}};
+        linear_many(gate_up, 2, e->xn, T, C);
         kernel_silu_mul(e->gate, e->up, (long)T * F);
         linear(e->xn, e->gate, w->w_down, w->b_down, T, F, C);
     } else {
+        linear(e->up, e->xn, w->w_up, w->b_up, T, C, F);
         kernel_gelu_erf(e->up, (long)T * F);
         linear(e->xn, e->up, w->w_down, w->b_down, T, F, C);
     }
@@ -359,9 +398,8 @@ static void forward_chunk(engine *e, const piece *pc, int np, int T, int flags, 
         const layer_weights *w = &m->layers[l];
         /* attention block: xn = norm1(x); q, k, v projections (+bias) */
         block_norm(e, e->xn, e->x, w->attn_norm_w, w->attn_norm_b, T);
-        linear(e->q, e->xn, w->wq, w->bq, T, C, HD);
-        linear(e->k, e->xn, w->wk, w->bk, T, C, KVD);
-        linear(e->v, e->xn, w->wv, w->bv, T, C, KVD);
+        linear_op qkv[3] = {{e->q, w->wq, w->bq, HD}, {e->k, w->wk, w->bk, KVD}, {e->v, w->wv, w->bv, KVD}};
+        linear_many(qkv, 3, e->xn, T, C); /* one parallel pass for the three */
         if (cfg->qk_norm) { /* Qwen3: RMSNorm over D of each head, before RoPE */
             kernel_rmsnorm(e->q, e->q, w->q_norm_w, T * cfg->H, cfg->D, cfg->norm_eps);
             kernel_rmsnorm(e->k, e->k, w->k_norm_w, T * cfg->KV, cfg->D, cfg->norm_eps);

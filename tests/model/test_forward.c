@@ -18,6 +18,7 @@
 #include "model/sampler.h"  /* sampler_create */
 #include "util/jsonfile.h"  /* json_load_path */
 #include "util/mapfile.h"   /* file_read_all */
+#include "util/threads.h"   /* threads_set */
 
 static const char *const MODELS[] = {"llama_tiny", "qwen2_tiny", "qwen3_tiny", "neox_tiny"};
 #define N_MODELS 4
@@ -348,6 +349,43 @@ static void test_forward_decode_steps_match_prefill(void)
     }
 }
 
+/* Decode attention takes the query heads that share a kv head together, and
+ * cuts a group into smaller tasks when there are more threads than tasks
+ * (one sequence, KV = 2, 4 threads: one head per task).  A whole sequence fed
+ * one token at a time on 1 thread (whole groups) and on 4 threads (split
+ * groups) gives the same bits, and matches the prefill of it. */
+static void test_forward_decode_split_groups_match_whole_groups(void)
+{
+    fixture f;
+    CHECK(fixture_open("llama_tiny", &f) == 0); /* H = 4, KV = 2 */
+    int T, V = f.m->cfg.V;
+    int32_t *ids = json_ids(json_object_get(ref_case(&f, 3), "ids"), &T);
+    float *whole = run_logits(f.m, ids, T, 512), *got[2];
+    CHECK(whole);
+    int before = threads_get();
+    for (int run = 0; run < 2; run++) {
+        threads_set(run ? 4 : 1); /* before engine_create: it sizes the scores scratch */
+        engine *e;
+        mn_err err = {0};
+        CHECK(engine_create(f.m, 512, 1, T, &e, &err) == 0);
+        got[run] = malloc((size_t)T * V * sizeof(float));
+        for (int i = 0; i < T; i++) {
+            engine_seg s = {0, 1, ids + i};
+            CHECK(engine_forward(e, &s, 1, ENGINE_LOGITS_LAST, got[run] + (size_t)i * V, NULL, &err) == 0);
+        }
+        engine_free(e);
+    }
+    threads_set(before);
+    CHECK(compare("llama_tiny decode, 1 thread vs prefill", got[0], whole, (size_t)T, (size_t)V) < TOL_SELF);
+    CHECK_MSG(memcmp(got[0], got[1], (size_t)T * V * sizeof(float)) == 0,
+              "decode logits on 4 threads (split head groups) differ from 1 thread");
+    free(got[0]);
+    free(got[1]);
+    free(whole);
+    free(ids);
+    fixture_close(&f);
+}
+
 /* Several sequences of different lengths in one batch (one GEMM per weight)
  * give each sequence's logits alone; then one batched decode step of one
  * token each matches each sequence's own next step. */
@@ -530,5 +568,6 @@ static void test_forward_rejects_bad_batch(void)
 TEST_MAIN(TEST(test_forward_logits_match_reference), TEST(test_forward_hidden_states_match_reference),
           TEST(test_forward_greedy_matches_reference), TEST(test_forward_loglik_matches_reference),
           TEST(test_forward_embed_pools_final_hidden), TEST(test_forward_decode_steps_match_prefill),
+          TEST(test_forward_decode_split_groups_match_whole_groups),
           TEST(test_forward_batch_matches_each_alone), TEST(test_forward_chunked_matches_whole),
           TEST(test_forward_forked_slots_decode_together), TEST(test_forward_rejects_bad_batch))

@@ -1,6 +1,7 @@
 /* test_linear.c — linear() (weight-streaming kernel for small T, sgemm
- * above) against the plain-loop linear_ref(), and the attention GEMMs
- * against loops. */
+ * above) and its portable no-FMA kernels against the plain-loop
+ * linear_ref(), linear_many() against separate calls, and the attention
+ * GEMMs against loops. */
 #include "test.h"
 
 #include <stdint.h>
@@ -78,6 +79,92 @@ static void test_linear_small_kernel_independent_of_threads(void)
     free(y2);
 }
 
+/* The portable multiply-then-add kernels (linear()'s fallback without FMA)
+ * against the reference, on every machine, for every small T. */
+static void test_linear_portable_kernel_matches_reference(void)
+{
+    static const int shapes[][2] = {{64, 64}, {37, 29}, {16, 7}, {768, 256}, {160, 130}};
+    for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++)
+        for (int T = 1; T <= LINEAR_SMALL_T; T++) {
+            int in = shapes[s][0], out = shapes[s][1];
+            float *x = random_floats((size_t)T * in, 5 + (uint32_t)T);
+            float *W = random_floats((size_t)out * in, 11 + (uint32_t)s), *b = random_floats((size_t)out, 3);
+            float *y = malloc((size_t)T * out * sizeof *y), *ref = malloc((size_t)T * out * sizeof *ref);
+            linear_small_portable(y, x, W, b, T, in, out);
+            linear_ref(ref, x, W, b, T, in, out);
+            double e = rel_err(y, ref, (size_t)T * out);
+            CHECK_MSG(e < 1e-5, "portable T=%d in=%d out=%d: rel err %.3g", T, in, out, e);
+            free(x);
+            free(W);
+            free(b);
+            free(y);
+            free(ref);
+        }
+}
+
+/* Row t of a T-row product is bit-identical to the same row multiplied
+ * alone, for every small T and both kernel families: a batched decode step
+ * then gives each sequence exactly the logits it gets alone (bench_engine
+ * and the engine tests rely on it).  Widths are multiples of 16 and of
+ * every kernel's row block, as in real models. */
+static void test_linear_small_rows_independent_of_batch(void)
+{
+    int in = 768, out = 320;
+    float *W = random_floats((size_t)out * in, 21), *b = random_floats((size_t)out, 22);
+    float *x = random_floats((size_t)LINEAR_SMALL_T * in, 23);
+    float *y = malloc((size_t)LINEAR_SMALL_T * out * sizeof *y), *one = malloc((size_t)out * sizeof *one);
+    for (int portable = 0; portable < 2; portable++)
+        for (int T = 2; T <= LINEAR_SMALL_T; T++) {
+            (portable ? linear_small_portable : linear)(y, x, W, b, T, in, out);
+            for (int t = 0; t < T; t++) {
+                (portable ? linear_small_portable : linear)(one, x + (size_t)t * in, W, b, 1, in, out);
+                CHECK_MSG(memcmp(one, y + (size_t)t * out, (size_t)out * sizeof *one) == 0,
+                          "%s kernel: row %d of T=%d differs from the row alone",
+                          portable ? "portable" : "default", t, T);
+            }
+        }
+    free(W);
+    free(b);
+    free(x);
+    free(y);
+    free(one);
+}
+
+/* linear_many() gives the bits of separate linear() calls, on the small-T
+ * path (one shared parallel loop) and the sgemm path, for products of
+ * different widths, with and without bias. */
+static void test_linear_many_matches_separate_calls(void)
+{
+    enum { IN = 96, N = 3 };
+    static const int outs[N] = {200, 64, 37}, Ts[] = {1, 5, 8, 12, 33};
+    float *W[N], *bias[N], *y[N], *sep = malloc((size_t)33 * 200 * sizeof *sep);
+    for (int i = 0; i < N; i++) {
+        W[i] = random_floats((size_t)outs[i] * IN, 31 + (uint32_t)i);
+        bias[i] = i == 1 ? NULL : random_floats((size_t)outs[i], 41 + (uint32_t)i);
+        y[i] = malloc((size_t)33 * outs[i] * sizeof *y[i]);
+    }
+    for (size_t ti = 0; ti < sizeof Ts / sizeof Ts[0]; ti++) {
+        int T = Ts[ti];
+        float *x = random_floats((size_t)T * IN, 50 + (uint32_t)T);
+        linear_op ops[N];
+        for (int i = 0; i < N; i++)
+            ops[i] = (linear_op){y[i], W[i], bias[i], outs[i]};
+        linear_many(ops, N, x, T, IN);
+        for (int i = 0; i < N; i++) {
+            linear(sep, x, W[i], bias[i], T, IN, outs[i]);
+            CHECK_MSG(memcmp(sep, y[i], (size_t)T * outs[i] * sizeof *sep) == 0,
+                      "T=%d product %d (out %d) differs from linear()", T, i, outs[i]);
+        }
+        free(x);
+    }
+    for (int i = 0; i < N; i++) {
+        free(W[i]);
+        free(bias[i]);
+        free(y[i]);
+    }
+    free(sep);
+}
+
 /* Q K^T and P V over strided slices, as attention uses them. */
 static void test_linear_attention_gemms_with_strides(void)
 {
@@ -107,4 +194,6 @@ static void test_linear_attention_gemms_with_strides(void)
 }
 
 TEST_MAIN(TEST(test_linear_matches_reference), TEST(test_linear_small_kernel_independent_of_threads),
+          TEST(test_linear_portable_kernel_matches_reference),
+          TEST(test_linear_small_rows_independent_of_batch), TEST(test_linear_many_matches_separate_calls),
           TEST(test_linear_attention_gemms_with_strides))
