@@ -77,6 +77,16 @@ typedef struct search_opts {
     size_t rerank_depth;
 } search_opts;
 
+/* The stored chunk of a hit (borrowed until search_db_close); a hit whose
+ * chunk is missing means a damaged DB. */
+static int hit_chunk(search_db *db, uint64_t id, store_chunk *c, const char *where, mn_err *err)
+{
+    int rc = search_db_chunk(db, id, c, err);
+    if (rc == 0)
+        return mn_errf(err, MN_EFORMAT, "%s: hit chunk %llu is not in the DB", where, (unsigned long long)id);
+    return rc < 0 ? rc : 0;
+}
+
 /* A reranked hit: higher reranker score first, ties in first-stage order. */
 typedef struct ranked {
     double score;
@@ -104,13 +114,8 @@ static int rerank_hits(search_db *db, reranker *rr, const char *query, bm25_hit 
     int rc = 0;
     for (size_t i = 0; i < *n && !rc; i++) {
         store_chunk c;
-        rc = search_db_chunk(db, hits[i].doc, &c, err);
-        if (rc == 0)
-            rc = mn_errf(err, MN_EFORMAT, "%s: hit chunk %llu is not in the DB", where,
-                         (unsigned long long)hits[i].doc);
-        if (rc < 0)
+        if ((rc = hit_chunk(db, hits[i].doc, &c, where, err)))
             break;
-        rc = 0;
         texts[i] = c.text;
         lens[i] = c.text_len;
     }
@@ -154,13 +159,8 @@ static int run_query(search_db *db, const search_opts *o, json_t *qid, const cha
     }
     for (size_t i = 0; i < n && !rc; i++) {
         store_chunk c;
-        rc = search_db_chunk(db, hits[i].doc, &c, err);
-        if (rc == 0)
-            rc = mn_errf(err, MN_EFORMAT, "%s: hit chunk %llu is not in the DB", where,
-                         (unsigned long long)hits[i].doc);
-        if (rc < 0)
+        if ((rc = hit_chunk(db, hits[i].doc, &c, where, err)))
             break;
-        rc = 0;
         json_t *o = json_pack("{s:O, s:I, s:I, s:f, s:s%}", "query_id", qid, "rank", (json_int_t)(i + 1),
                               "chunk_id", (json_int_t)hits[i].doc, "score", hits[i].score, "text", c.text,
                               c.text_len);
