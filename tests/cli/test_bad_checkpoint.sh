@@ -6,12 +6,10 @@
 # would show as a status >= 128).  Also checks that the intact fixtures
 # inspect cleanly.  Needs MNEMO_BIN and MNEMO_SOURCE_DIR (set by CTest).
 set -u
-BIN=${MNEMO_BIN:?MNEMO_BIN not set}
 SRC=${MNEMO_SOURCE_DIR:?MNEMO_SOURCE_DIR not set}
 FIX="$SRC/tests/fixtures/models"
-TMP=$(mktemp -d "${TMPDIR:-/tmp}/mnemo-badckpt-XXXXXX")
-trap 'rm -rf "$TMP"' EXIT
-fails=0
+. "$SRC/tests/cli/lib.sh"
+test_begin test_bad_checkpoint
 
 # copy_fixture NAME -> prints a fresh writable copy's directory (runs in a
 # subshell, so the name comes from mktemp, not a counter)
@@ -33,28 +31,12 @@ patch() {
     printf '%s' "$new" | dd of="$f" bs=1 seek="$off" conv=notrunc status=none
 }
 
-# expect_fail NAME DIR FRAGMENT...
+# expect_fail NAME DIR FRAGMENT... — inspect DIR fails with status 1, one
+# "mnemo: " stderr line containing every FRAGMENT, nothing on stdout.
 expect_fail() {
-    local name=$1 dir=$2; shift 2
-    local out="$TMP/out" err="$TMP/err" rc
-    "$BIN" inspect --model "$dir" >"$out" 2>"$err"
-    rc=$?
-    local msg; msg=$(cat "$err")
-    local bad=""
-    [ "$rc" -eq 1 ] || bad="exit status $rc, expected 1"
-    [ -s "$out" ] && bad="$bad; stdout not empty"
-    [ "$(wc -l <"$err")" -eq 1 ] || bad="$bad; stderr has $(wc -l <"$err") lines"
-    [[ "$msg" == "mnemo: "* ]] || bad="$bad; stderr does not start with 'mnemo: '"
-    for frag in "$@"; do
-        [[ "$msg" == *"$frag"* ]] || bad="$bad; missing '$frag'"
-    done
-    if [ -n "$bad" ]; then
-        echo "FAIL $name: $bad"
-        echo "     stderr: $msg"
-        fails=$((fails + 1))
-    else
-        echo "ok   $name: $msg"
-    fi
+    local name=$1 dir=$2
+    shift 2
+    expect_error "$name" 1 "$@" -- inspect --model "$dir"
 }
 
 # --- safetensors damage -------------------------------------------------
@@ -161,16 +143,12 @@ expect_fail "empty directory" "$d" "$d/config.json: cannot open: No such file or
 for m in llama_tiny qwen2_tiny qwen3_tiny neox_tiny; do
     if out=$("$BIN" inspect --model "$FIX/$m" 2>"$TMP/err") && [ ! -s "$TMP/err" ] &&
         [[ "$out" == *'"architecture": '* && "$out" == *'"ignored_tensors": []'* ]]; then
-        echo "ok   inspect $m"
+        ok "inspect $m"
     else
-        echo "FAIL inspect $m: $(cat "$TMP/err")"
-        fails=$((fails + 1))
+        fail "inspect $m: $(cat "$TMP/err")"
     fi
 done
 
-"$BIN" inspect >/dev/null 2>&1
-rc=$?
-if [ "$rc" -eq 2 ]; then echo "ok   missing --model is a usage error"; else echo "FAIL missing --model: exit $rc"; fails=$((fails + 1)); fi
+run "missing --model is a usage error" 2 inspect
 
-echo "$fails failed"
-[ "$fails" -eq 0 ]
+test_end

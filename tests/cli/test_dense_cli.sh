@@ -19,38 +19,15 @@
 #             --mode dense without --model, bad --fusion
 # Needs MNEMO_BIN and MNEMO_SOURCE_DIR (set by CTest).
 set -u
-BIN=${MNEMO_BIN:?MNEMO_BIN not set}
 SRC=${MNEMO_SOURCE_DIR:?MNEMO_SOURCE_DIR not set}
-TMP=$(mktemp -d "${TMPDIR:-/tmp}/mnemo-densecli-XXXXXX")
-trap 'rm -rf "$TMP"' EXIT
-fails=0
-fail() { echo "FAIL: $*" >&2; fails=$((fails + 1)); }
-ok() { echo "ok   $*"; }
-
-# run NAME EXPECTED_RC ARGS... — stdout in $TMP/out, stderr in $TMP/err
-run() {
-    local name=$1 want_rc=$2 rc
-    shift 2
-    "$BIN" "$@" >"$TMP/out" 2>"$TMP/err"
-    rc=$?
-    if [ "$rc" -eq "$want_rc" ]; then ok "$name"
-    else fail "$name: exit status $rc, expected $want_rc (stderr: $(head -c 400 "$TMP/err"))"; fi
-}
-err_has() { grep -qF -- "$2" "$TMP/err" || fail "$1: stderr lacks '$2': $(head -c 400 "$TMP/err")"; }
+. "$SRC/tests/cli/lib.sh"
+test_begin test_dense_cli
 
 # model dirs: qwen3_tiny (+ tokenizer) and llama_tiny (+ tokenizer), and
 # one without a tokenizer
 mkmodel() { # DIR FIXTURE
     mkdir -p "$1" && cp "$SRC/tests/fixtures/models/$2"/config.json "$SRC/tests/fixtures/models/$2"/*.safetensors* "$1"/ && chmod u+w "$1"/*
-    awk 'BEGIN {
-        printf "{\"version\": \"1.0\", \"added_tokens\": [], \"normalizer\": null, \"pre_tokenizer\": {\"type\": \"ByteLevel\", \"add_prefix_space\": false, \"trim_offsets\": true, \"use_regex\": true}, \"post_processor\": null, \"decoder\": {\"type\": \"ByteLevel\", \"add_prefix_space\": true, \"trim_offsets\": true, \"use_regex\": true}, \"model\": {\"type\": \"BPE\", \"dropout\": null, \"unk_token\": null, \"continuing_subword_prefix\": null, \"end_of_word_suffix\": null, \"fuse_unk\": false, \"byte_fallback\": false, \"ignore_merges\": false, \"vocab\": {"
-        n = 0
-        for (b = 0; b < 256; b++) {   # GPT-2 bytes_to_unicode
-            cp = ((b >= 33 && b <= 126) || (b >= 161 && b <= 172) || (b >= 174)) ? b : 256 + n++
-            printf "%s\"\\u%04x\": %d", (b ? ", " : ""), cp, b
-        }
-        printf "}, \"merges\": []}}\n"
-    }' >"$1/tokenizer.json"
+    write_bytelevel_tokenizer "$1/tokenizer.json"
 }
 M="$TMP/qwen3"
 M2="$TMP/llama"
@@ -197,5 +174,4 @@ run "re-embed grown DB" 0 embed --db "$DB" --model "$M" --max-tokens 8
 [ "$(grep -c 'current, skipped' "$TMP/err")" -eq 1 ] || fail "re-embed: expected one shard skipped: $(cat "$TMP/err")"
 run "dense after re-embed" 0 search --db "$DB" --mode dense --model "$M" --query "new road" --k 2
 
-echo "$fails failure(s)"
-[ "$fails" -eq 0 ]
+test_end

@@ -4,25 +4,11 @@
 # must end with the chunk count and content hash of an uninterrupted
 # ingest), search output format (--query and --queries), --mode
 # dense/hybrid without --model, a mismatched analyzer, and bad command
-# lines.  Needs MNEMO_BIN
-# (set by CTest).
+# lines.  Needs MNEMO_BIN and MNEMO_SOURCE_DIR (set by CTest).
 set -u
-BIN=${MNEMO_BIN:?MNEMO_BIN not set}
-TMP=$(mktemp -d "${TMPDIR:-/tmp}/mnemo-ingestcli-XXXXXX")
-trap 'rm -rf "$TMP"' EXIT
-fails=0
-fail() { echo "FAIL: $*" >&2; fails=$((fails + 1)); }
-
-# run NAME EXPECTED_RC ARGS... — stdout in $TMP/out, stderr in $TMP/err
-run() {
-    local name=$1 want_rc=$2 rc
-    shift 2
-    "$BIN" "$@" >"$TMP/out" 2>"$TMP/err"
-    rc=$?
-    [ "$rc" -eq "$want_rc" ] || fail "$name: exit status $rc, expected $want_rc (stderr: $(head -c 300 "$TMP/err"))"
-}
-err_has() { grep -qF -- "$2" "$TMP/err" || fail "$1: stderr lacks '$2': $(head -c 300 "$TMP/err")"; }
-out_has() { grep -qF -- "$2" "$TMP/out" || fail "$1: stdout lacks '$2': $(head -c 300 "$TMP/out")"; }
+SRC=${MNEMO_SOURCE_DIR:?MNEMO_SOURCE_DIR not set}
+. "$SRC/tests/cli/lib.sh"
+test_begin test_ingest_cli
 
 # a deterministic corpus: 12000 JSONL documents (~2 MB), skewed vocabulary
 awk 'BEGIN{srand(5); split("alpha beta gamma delta epsilon zeta eta theta iota kappa lambda mu nu xi omicron pi rho sigma tau upsilon phi chi psi omega river stone house tree",W," ");
@@ -140,8 +126,5 @@ run "bad b" 2 search --db "$TMP/ref" --query x --b 1.5
 run "bad mode" 2 search --db "$TMP/ref" --query x --mode fuzzy
 run "unknown flag" 2 search --db "$TMP/ref" --query x --nope 1
 
-if [ "$fails" -ne 0 ]; then
-    echo "$fails failure(s)" >&2
-    exit 1
-fi
-echo "all ingest CLI checks passed (killed $killed/6 runs mid-ingest; uninterrupted run $ms ms)"
+echo "killed $killed/6 runs mid-ingest; uninterrupted run $ms ms"
+test_end

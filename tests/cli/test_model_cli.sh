@@ -13,15 +13,10 @@
 # stdout, and no --out file (or temp file) left behind.
 # Needs MNEMO_BIN and MNEMO_SOURCE_DIR (set by CTest).
 set -u
-BIN=${MNEMO_BIN:?MNEMO_BIN not set}
 SRC=${MNEMO_SOURCE_DIR:?MNEMO_SOURCE_DIR not set}
 FIX="$SRC/tests/fixtures/models"
-TMP=$(mktemp -d "${TMPDIR:-/tmp}/mnemo-modelcli-XXXXXX")
-trap 'rm -rf "$TMP"' EXIT
-fails=0
-
-fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
-ok() { echo "ok   $*"; }
+. "$SRC/tests/cli/lib.sh"
+test_begin test_model_cli
 
 # json_array FILE KEY N — the N-th (1-based) array value of "KEY" in a
 # pretty-printed JSON file, space-separated.
@@ -46,21 +41,6 @@ max_rel() {
 
 # lt A B — A < B for floating-point strings.
 lt() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a < b) }'; }
-
-# expect_error NAME STATUS FRAGMENT ARGS... — runs the binary and checks:
-# exit status, one stderr line "mnemo: ...FRAGMENT...", empty stdout.
-expect_error() {
-    local name=$1 want=$2 frag=$3 rc
-    shift 3
-    "$BIN" "$@" >"$TMP/out" 2>"$TMP/err"
-    rc=$?
-    local msg; msg=$(cat "$TMP/err")
-    if [ "$rc" -ne "$want" ]; then fail "$name: exit status $rc, expected $want ($msg)"
-    elif [ -s "$TMP/out" ]; then fail "$name: stdout not empty"
-    elif [ "$(wc -l <"$TMP/err")" -ne 1 ] || [[ "$msg" != "mnemo: "* ]]; then fail "$name: stderr is not one 'mnemo:' line: $msg"
-    elif [[ "$msg" != *"$frag"* ]]; then fail "$name: stderr lacks '$frag': $msg"
-    else ok "$name: $msg"; fi
-}
 
 for name in llama_tiny qwen2_tiny qwen3_tiny neox_tiny; do
     M="$FIX/$name"
@@ -139,17 +119,8 @@ done
 # the model never produces.
 TM="$TMP/textmodel"
 mkdir -p "$TM" && cp "$M"/config.json "$M"/*.safetensors "$TM"/ && chmod u+w "$TM"/*
-awk 'BEGIN {
-    printf "{\"version\": \"1.0\", \"added_tokens\": [], \"normalizer\": null, \"pre_tokenizer\": {\"type\": \"ByteLevel\", \"add_prefix_space\": false, \"trim_offsets\": true, \"use_regex\": true}, \"post_processor\": null, \"decoder\": {\"type\": \"ByteLevel\", \"add_prefix_space\": true, \"trim_offsets\": true, \"use_regex\": true}, \"model\": {\"type\": \"BPE\", \"dropout\": null, \"unk_token\": null, \"continuing_subword_prefix\": null, \"end_of_word_suffix\": null, \"fuse_unk\": false, \"byte_fallback\": false, \"ignore_merges\": false, \"vocab\": {"
-    n = 0
-    for (b = 0; b < 256; b++) {   # GPT-2 bytes_to_unicode
-        cp = ((b >= 33 && b <= 126) || (b >= 161 && b <= 172) || (b >= 174)) ? b : 256 + n++
-        printf "%s\"\\u%04x\": %d", (b ? ", " : ""), cp, (b < 128 ? b : 384 + b)
-    }
-    for (i = 128; i < 512; i++)
-        printf ", \"<t%d>\": %d", i, i
-    printf "}, \"merges\": []}}\n"
-}' >"$TM/tokenizer.json"
+write_bytelevel_tokenizer "$TM/tokenizer.json" --high-bytes-from 512 \
+    --vocab "$(awk 'BEGIN { for (i = 128; i < 512; i++) printf "%s\"<t%d>\": %d", (i > 128 ? ", " : ""), i, i }')"
 
 # expected_text FILE IDS... — the tokenizer's decoding of IDS, then "\n".
 expected_text() {
@@ -194,34 +165,30 @@ b=$("$BIN" embed --model "$TM" --ids "104 101 108 108 111")
 
 # --- errors -------------------------------------------------------------
 OUT="$TMP/never.f32"
-expect_error "empty --ids" 2 "--ids: empty token id list" logits --model "$M" --ids "" --out "$OUT"
-expect_error "id >= vocab" 1 "--ids: token 3: id 512 >= vocab size 512" logits --model "$M" --ids "1 2 512" --out "$OUT"
-expect_error "not an id" 2 "--ids: token 2: 'x' is not a token id" logits --model "$M" --ids "1 x" --out "$OUT"
-expect_error "missing --out" 2 "--out: missing" logits --model "$M" --ids "1 2"
-expect_error "model dir fails to load" 1 "$TMP/nothing" logits --model "$TMP/nothing" --ids "1" --out "$OUT"
+expect_error "empty --ids" 2 "--ids: empty token id list" -- logits --model "$M" --ids "" --out "$OUT"
+expect_error "id >= vocab" 1 "--ids: token 3: id 512 >= vocab size 512" -- logits --model "$M" --ids "1 2 512" --out "$OUT"
+expect_error "not an id" 2 "--ids: token 2: 'x' is not a token id" -- logits --model "$M" --ids "1 x" --out "$OUT"
+expect_error "missing --out" 2 "--out: missing" -- logits --model "$M" --ids "1 2"
+expect_error "model dir fails to load" 1 "$TMP/nothing" -- logits --model "$TMP/nothing" --ids "1" --out "$OUT"
 long=$(printf '7 %.0s' $(seq 513))
-expect_error "longer than max_position_embeddings" 1 "--ids: 513 tokens exceed max_position_embeddings 512" \
+expect_error "longer than max_position_embeddings" 1 "--ids: 513 tokens exceed max_position_embeddings 512" -- \
     logits --model "$M" --ids "$long" --out "$OUT"
-expect_error "hidden id >= vocab" 1 "--ids: token 1: id 9999 >= vocab size 512" hidden --model "$M" --ids "9999" --out "$OUT"
-expect_error "out dir missing" 1 "$TMP/no/dir/x.f32: cannot create" logits --model "$M" --ids "1 2" --out "$TMP/no/dir/x.f32"
+expect_error "hidden id >= vocab" 1 "--ids: token 1: id 9999 >= vocab size 512" -- hidden --model "$M" --ids "9999" --out "$OUT"
+expect_error "out dir missing" 1 "$TMP/no/dir/x.f32: cannot create" -- logits --model "$M" --ids "1 2" --out "$TMP/no/dir/x.f32"
 if ls "$TMP" | grep -q never; then fail "an output or temp file was left behind: $(ls "$TMP")"
 else ok "no output file left behind after the failures"; fi
 
-expect_error "empty continuation" 2 "--continuation-ids: empty token id list" loglik --model "$M" --context-ids "1" --continuation-ids " "
-expect_error "empty context" 2 "--context-ids: empty token id list" loglik --model "$M" --context-ids "" --continuation-ids "1"
-expect_error "continuation id >= vocab" 1 "--continuation-ids: token 2: id 600 >= vocab size 512" loglik --model "$M" --context-ids "1" --continuation-ids "5 600"
-expect_error "loglik too long" 1 "exceed max_position_embeddings 512" loglik --model "$M" --context-ids "$long" --continuation-ids "1"
-expect_error "generate too long" 1 "--prompt-ids: 7 prompt + 600 new tokens exceed max_position_embeddings 512" generate --model "$M" --prompt-ids "$PROMPT" --max-new-tokens 600
-expect_error "generate bad id" 1 "--prompt-ids: token 1: id 512 >= vocab size 512" generate --model "$M" --prompt-ids "512"
-expect_error "generate bad top-p" 2 "--top-p" generate --model "$M" --prompt-ids "1" --top-p 0
-expect_error "generate both prompts" 2 "exactly one of --prompt-ids and --prompt" generate --model "$M" --prompt-ids "1" --prompt "x"
-expect_error "generate text without tokenizer" 1 "tokenizer.json" generate --model "$M" --prompt "hello"
-expect_error "generate bad flag" 2 "unknown flag '--temp'" generate --model "$M" --prompt-ids "1" --temp 1
-expect_error "embed bad pooling" 2 "--pooling: 'max' is not 'last' or 'mean'" embed --model "$M" --ids "1" --pooling max
-expect_error "bad --threads" 2 "--threads" logits --model "$M" --ids "1" --out "$OUT" --threads 0
+expect_error "empty continuation" 2 "--continuation-ids: empty token id list" -- loglik --model "$M" --context-ids "1" --continuation-ids " "
+expect_error "empty context" 2 "--context-ids: empty token id list" -- loglik --model "$M" --context-ids "" --continuation-ids "1"
+expect_error "continuation id >= vocab" 1 "--continuation-ids: token 2: id 600 >= vocab size 512" -- loglik --model "$M" --context-ids "1" --continuation-ids "5 600"
+expect_error "loglik too long" 1 "exceed max_position_embeddings 512" -- loglik --model "$M" --context-ids "$long" --continuation-ids "1"
+expect_error "generate too long" 1 "--prompt-ids: 7 prompt + 600 new tokens exceed max_position_embeddings 512" -- generate --model "$M" --prompt-ids "$PROMPT" --max-new-tokens 600
+expect_error "generate bad id" 1 "--prompt-ids: token 1: id 512 >= vocab size 512" -- generate --model "$M" --prompt-ids "512"
+expect_error "generate bad top-p" 2 "--top-p" -- generate --model "$M" --prompt-ids "1" --top-p 0
+expect_error "generate both prompts" 2 "exactly one of --prompt-ids and --prompt" -- generate --model "$M" --prompt-ids "1" --prompt "x"
+expect_error "generate text without tokenizer" 1 "tokenizer.json" -- generate --model "$M" --prompt "hello"
+expect_error "generate bad flag" 2 "unknown flag '--temp'" -- generate --model "$M" --prompt-ids "1" --temp 1
+expect_error "embed bad pooling" 2 "--pooling: 'max' is not 'last' or 'mean'" -- embed --model "$M" --ids "1" --pooling max
+expect_error "bad --threads" 2 "--threads" -- logits --model "$M" --ids "1" --out "$OUT" --threads 0
 
-if [ "$fails" -ne 0 ]; then
-    echo "$fails failure(s)"
-    exit 1
-fi
-echo "all passed"
+test_end

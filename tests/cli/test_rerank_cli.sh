@@ -10,39 +10,15 @@
 # direct forward pass is tests/retrieval/test_rerank.c's job.
 # Needs MNEMO_BIN and MNEMO_SOURCE_DIR (set by CTest).
 set -u
-BIN=${MNEMO_BIN:?MNEMO_BIN not set}
 SRC=${MNEMO_SOURCE_DIR:?MNEMO_SOURCE_DIR not set}
-TMP=$(mktemp -d "${TMPDIR:-/tmp}/mnemo-rerankcli-XXXXXX")
-trap 'rm -rf "$TMP"' EXIT
-fails=0
-fail() { echo "FAIL: $*" >&2; fails=$((fails + 1)); }
-ok() { echo "ok   $*"; }
-run() { # NAME EXPECTED_RC ARGS... — stdout in $TMP/out, stderr in $TMP/err
-    local name=$1 want_rc=$2 rc
-    shift 2
-    "$BIN" "$@" >"$TMP/out" 2>"$TMP/err"
-    rc=$?
-    if [ "$rc" -eq "$want_rc" ]; then ok "$name"
-    else fail "$name: exit status $rc, expected $want_rc (stderr: $(head -c 400 "$TMP/err"))"; fi
-}
-err_has() { grep -qF -- "$2" "$TMP/err" || fail "$1: stderr lacks '$2': $(head -c 400 "$TMP/err")"; }
+. "$SRC/tests/cli/lib.sh"
+test_begin test_rerank_cli
 
 M=$TMP/reranker
 mkdir -p "$M" && cp "$SRC"/tests/fixtures/models/qwen3_tiny/config.json "$SRC"/tests/fixtures/models/qwen3_tiny/*.safetensors* "$M"/
-awk 'BEGIN {
-    printf "{\"version\": \"1.0\", \"added_tokens\": ["
-    split("<|im_start|> <|im_end|> <think> </think>", A, " ")
-    for (i = 1; i <= 4; i++)
-        printf "%s{\"id\": %d, \"content\": \"%s\", \"single_word\": false, \"lstrip\": false, \"rstrip\": false, \"normalized\": false, \"special\": %s}",
-               (i > 1 ? ", " : ""), 258 + i, A[i], (i <= 2 ? "true" : "false")
-    printf "], \"normalizer\": null, \"pre_tokenizer\": {\"type\": \"ByteLevel\", \"add_prefix_space\": false, \"trim_offsets\": true, \"use_regex\": true}, \"post_processor\": null, \"decoder\": {\"type\": \"ByteLevel\", \"add_prefix_space\": true, \"trim_offsets\": true, \"use_regex\": true}, \"model\": {\"type\": \"BPE\", \"dropout\": null, \"unk_token\": null, \"continuing_subword_prefix\": null, \"end_of_word_suffix\": null, \"fuse_unk\": false, \"byte_fallback\": false, \"ignore_merges\": false, \"vocab\": {"
-    n = 0
-    for (b = 0; b < 256; b++) {   # GPT-2 bytes_to_unicode
-        cp = ((b >= 33 && b <= 126) || (b >= 161 && b <= 172) || (b >= 174)) ? b : 256 + n++
-        printf "%s\"\\u%04x\": %d", (b ? ", " : ""), cp, b
-    }
-    printf ", \"no\": 256, \"ye\": 257, \"yes\": 258}, \"merges\": [\"n o\", \"y e\", \"ye s\"]}}\n"
-}' >"$M/tokenizer.json"
+write_bytelevel_tokenizer "$M/tokenizer.json" \
+    --vocab '"no": 256, "ye": 257, "yes": 258' --merges '"n o", "y e", "ye s"' \
+    --added "$(added_token_json 259 '<|im_start|>' true), $(added_token_json 260 '<|im_end|>' true), $(added_token_json 261 '<think>' false), $(added_token_json 262 '</think>' false)"
 
 # a small corpus where many documents match the query words
 awk 'BEGIN { srand(5); split("river stone house tree bird cloud rain field light night sea wind", W, " ");
@@ -82,5 +58,4 @@ run "reranker without tokenizer.json" 1 search --db "$TMP/db" --query "$Q" --rer
 err_has "reranker without tokenizer.json" "tokenizer.json"
 run "reranker dir missing" 1 search --db "$TMP/db" --query "$Q" --rerank "$TMP/nowhere"
 
-echo "test_rerank_cli: $fails failed"
-[ "$fails" -eq 0 ]
+test_end

@@ -7,16 +7,12 @@
 # MNEMO_SOURCE_DIR (set by CTest) and deps/tokenizers (fetched by
 # scripts/fetch-tokenizers.sh): without them the test FAILS.
 set -u
-BIN=${MNEMO_BIN:?MNEMO_BIN not set}
 SRC=${MNEMO_SOURCE_DIR:?MNEMO_SOURCE_DIR not set}
 QWEN="$SRC/deps/tokenizers/qwen3/tokenizer.json"
 LLAMA="$SRC/deps/tokenizers/llama3_1/tokenizer.json"
 FIX="$SRC/tests/fixtures/tokenizers"
-TMP=$(mktemp -d "${TMPDIR:-/tmp}/mnemo-tokcli-XXXXXX")
-trap 'rm -rf "$TMP"' EXIT
-fails=0
-
-fail() { echo "FAIL: $*" >&2; fails=$((fails + 1)); }
+. "$SRC/tests/cli/lib.sh"
+test_begin test_tokenize_cli
 
 for f in "$QWEN" "$LLAMA"; do
     if [ ! -f "$f" ]; then
@@ -25,14 +21,12 @@ for f in "$QWEN" "$LLAMA"; do
     fi
 done
 
-# run NAME EXPECTED_RC STDIN_TEXT ARGS... — runs the binary; stdout in
-# $TMP/out, stderr in $TMP/err; checks the exit status.
-run() {
-    local name=$1 want_rc=$2 input=$3 rc
+# run_in NAME EXPECTED_RC STDIN_TEXT ARGS... — run with STDIN_TEXT (as is,
+# no newline added) on stdin.
+run_in() {
+    local name=$1 want_rc=$2 input=$3
     shift 3
-    printf '%s' "$input" | "$BIN" "$@" >"$TMP/out" 2>"$TMP/err"
-    rc=$?
-    [ "$rc" -eq "$want_rc" ] || fail "$name: exit status $rc, expected $want_rc (stderr: $(head -c 300 "$TMP/err"))"
+    run "$name" "$want_rc" "$@" < <(printf '%s' "$input")
 }
 
 # expect_out NAME EXPECTED_STDOUT
@@ -50,27 +44,27 @@ expect_err() {
     local lines
     lines=$(grep -c '^mnemo: ' "$TMP/err")
     [ "$lines" -eq 1 ] || fail "$1: expected one 'mnemo:' line on stderr, got: $(cat "$TMP/err")"
-    grep -qF -- "$2" "$TMP/err" || fail "$1: stderr lacks '$2': $(cat "$TMP/err")"
+    err_has "$1" "$2"
 }
 
 # --- exact outputs ------------------------------------------------------
-run basic 0 $'{"text": "Hello world"}\n{"text": "Hello world<|im_start|>", "other": 1}\n{"text": "a\\u0000b"}\n{"text": ""}\n' \
+run_in basic 0 $'{"text": "Hello world"}\n{"text": "Hello world<|im_start|>", "other": 1}\n{"text": "a\\u0000b"}\n{"text": ""}\n' \
     tokenize --tokenizer "$QWEN"
 expect_out basic '{"ids": [9707, 1879]}
 {"ids": [9707, 1879, 151644]}
 {"ids": [64, 188, 65]}
 {"ids": []}'
 
-run plain 0 $'{"text": "<|im_start|><think>"}\n' tokenize --tokenizer "$QWEN" --plain-special
+run_in plain 0 $'{"text": "<|im_start|><think>"}\n' tokenize --tokenizer "$QWEN" --plain-special
 expect_out plain '{"ids": [27, 91, 318, 4906, 91, 29, 151667]}'
 
-run detok 0 $'{"ids": [9707, 1879, 151644]}\n{"ids": [64, 188, 65]}\n{"ids": []}\n' \
+run_in detok 0 $'{"ids": [9707, 1879, 151644]}\n{"ids": [64, 188, 65]}\n{"ids": []}\n' \
     detokenize --tokenizer "$QWEN"
 expect_out detok '{"text": "Hello world<|im_start|>"}
 {"text": "a\u0000b"}
 {"text": ""}'
 
-run empty_input 0 '' tokenize --tokenizer "$LLAMA"
+run_in empty_input 0 '' tokenize --tokenizer "$LLAMA"
 expect_out empty_input ''
 
 # --- the HF fixtures through the CLI --------------------------------------
@@ -100,42 +94,38 @@ for name in qwen3 llama3_1; do
 done
 
 # --- errors -------------------------------------------------------------
-run bad_line 1 $'{"text": "Hello"}\n{"text": \n{"text": "never"}\n' tokenize --tokenizer "$QWEN"
+run_in bad_line 1 $'{"text": "Hello"}\n{"text": \n{"text": "never"}\n' tokenize --tokenizer "$QWEN"
 expect_out bad_line '{"ids": [9707]}'
 expect_err bad_line 'stdin: line 2: column'
 
-run not_text 1 $'{"ids": [1]}\n' tokenize --tokenizer "$QWEN"
+run_in not_text 1 $'{"ids": [1]}\n' tokenize --tokenizer "$QWEN"
 expect_out not_text ''
 expect_err not_text 'stdin: line 1: expected an object with a "text" string'
 
-run empty_line 1 $'{"text": "a"}\n\n' tokenize --tokenizer "$QWEN"
+run_in empty_line 1 $'{"text": "a"}\n\n' tokenize --tokenizer "$QWEN"
 expect_err empty_line 'stdin: line 2: empty line'
 
-run bad_id 1 $'{"ids": [1, 2]}\n{"ids": [9707, 151669]}\n' detokenize --tokenizer "$QWEN"
+run_in bad_id 1 $'{"ids": [1, 2]}\n{"ids": [9707, 151669]}\n' detokenize --tokenizer "$QWEN"
 expect_out bad_id '{"text": "\"#"}'
 expect_err bad_id 'stdin: line 2: ids[1]: token id 151669 is outside the vocabulary (151669 ids)'
 
-run not_int 1 $'{"ids": [1, "x"]}\n' detokenize --tokenizer "$QWEN"
+run_in not_int 1 $'{"ids": [1, "x"]}\n' detokenize --tokenizer "$QWEN"
 expect_err not_int 'stdin: line 1: ids[1]: not a 32-bit integer'
 
-run no_tokenizer 2 '' tokenize
+run_in no_tokenizer 2 '' tokenize
 expect_err no_tokenizer '--tokenizer: missing'
 
-run no_tokenizer_detok 2 '' detokenize
+run_in no_tokenizer_detok 2 '' detokenize
 expect_err no_tokenizer_detok '--tokenizer: missing'
 
-run unknown_flag 2 '' detokenize --tokenizer "$QWEN" --plain-special
+run_in unknown_flag 2 '' detokenize --tokenizer "$QWEN" --plain-special
 expect_err unknown_flag "unknown flag '--plain-special'"
 
-run missing_file 1 '{"text": "a"}' tokenize --tokenizer "$TMP/nope.json"
+run_in missing_file 1 '{"text": "a"}' tokenize --tokenizer "$TMP/nope.json"
 expect_err missing_file "$TMP/nope.json"
 
-run bad_file 1 '{"text": "a"}' tokenize --tokenizer "$FIX/bad/wordpiece.json"
+run_in bad_file 1 '{"text": "a"}' tokenize --tokenizer "$FIX/bad/wordpiece.json"
 expect_err bad_file "unsupported model type 'WordPiece'"
 expect_out bad_file ''
 
-if [ "$fails" -ne 0 ]; then
-    echo "$fails check(s) failed" >&2
-    exit 1
-fi
-echo "all tokenize CLI checks passed"
+test_end

@@ -16,14 +16,11 @@
 # passes under ASan/UBSan too, in about 95 s).
 # ctest-label: slow
 set -u
-BIN=${MNEMO_BIN:?MNEMO_BIN not set}
 SRC=${MNEMO_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
+. "$SRC/tests/cli/lib.sh"
+test_begin test_bm25_gcide
 PY=/usr/bin/python3
 REF=$SRC/tests/retrieval/bm25_reference.py
-TMP=$(mktemp -d "${TMPDIR:-/tmp}/mnemo-bm25gcide-XXXXXX")
-trap 'rm -rf "$TMP"' EXIT
-fails=0
-fail() { echo "FAIL: $*" >&2; fails=$((fails + 1)); }
 
 if [ ! -r /usr/share/dictd/gcide.dict.dz ] || [ ! -x "$PY" ]; then
     echo "FAIL: needs Debian's dict-gcide and python3 (run scripts/setup.sh as root)" >&2
@@ -52,8 +49,4 @@ for stem in none porter; do
         --results "$TMP/hits-$stem.jsonl" --stem "$stem" --k 10 || fail "BM25 differs from the reference (stem=$stem)"
 done
 
-if [ "$fails" -ne 0 ]; then
-    echo "test_bm25_gcide: $fails failure(s)" >&2
-    exit 1
-fi
-echo "test_bm25_gcide: ok"
+test_end
