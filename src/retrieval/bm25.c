@@ -92,73 +92,122 @@ size_t bm25_topk_sort(bm25_topk *t)
     return t->n;
 }
 
-int bm25_search(const bm25_params *p, const bm25_stats *st, bm25_query_term *terms, size_t nterms,
-                bm25_doclen_fn doclen, void *ctx, bm25_topk *topk, mn_err *err)
+/* The evaluator behind both entry points, document at a time over decoded
+ * lists: lengths from dls when non-NULL, else from the callback (a
+ * predictable branch per document). */
+static int search(const bm25_params *p, const bm25_stats *st, const bm25_list *l, size_t nl,
+                  const bm25_doclens *dls, bm25_doclen_fn doclen, void *ctx, bm25_topk *topk, mn_err *err)
 {
     double *weight = NULL;
-    int *live = NULL, rc;
+    size_t *pos = NULL;
+    int rc;
 
     if ((rc = bm25_params_check(p, err)))
         return rc;
-    if (st->N == 0 || nterms == 0)
+    if (st->N == 0 || nl == 0)
         return 0; /* nothing indexed: no document can match */
     double avgdl = (double)st->total_len / (double)st->N;
-    weight = malloc(nterms * sizeof *weight);
-    live = malloc(nterms * sizeof *live);
-    if (!weight || !live) {
-        rc = mn_errf(err, MN_ENOMEM, "bm25: out of memory for %zu query terms", nterms);
+    weight = malloc(nl * sizeof *weight);
+    pos = calloc(nl, sizeof *pos);
+    if (!weight || !pos) {
+        rc = mn_errf(err, MN_ENOMEM, "bm25: out of memory for %zu query terms", nl);
         goto done;
     }
-    for (size_t t = 0; t < nterms; t++) {
-        if (terms[t].qtf == 0) {
+    for (size_t t = 0; t < nl; t++) {
+        if (l[t].qtf == 0) {
             rc = mn_errf(err, MN_ERANGE, "bm25: query term %zu: qtf 0 (must be >= 1)", t);
             goto done;
         }
-        if (terms[t].df > st->N) {
+        if (l[t].df > st->N) {
             rc = mn_errf(err, MN_EFORMAT, "%s: df %llu exceeds the collection's %llu documents",
-                         terms[t].it->where ? terms[t].it->where : "postings", (unsigned long long)terms[t].df,
+                         l[t].where ? l[t].where : "postings", (unsigned long long)l[t].df,
                          (unsigned long long)st->N);
             goto done;
         }
-        weight[t] = (double)terms[t].qtf * bm25_idf(st->N, terms[t].df);
-        if ((rc = postings_iter_next(terms[t].it, err)) < 0)
-            goto done;
-        live[t] = rc;
+        weight[t] = (double)l[t].qtf * bm25_idf(st->N, l[t].df);
     }
     for (;;) {
-        /* the smallest current doc id over the live iterators */
+        /* the smallest current doc id over the lists not yet exhausted */
         int any = 0;
         uint64_t doc = 0;
-        for (size_t t = 0; t < nterms; t++)
-            if (live[t] && (!any || terms[t].it->doc < doc)) {
-                doc = terms[t].it->doc;
+        for (size_t t = 0; t < nl; t++)
+            if (pos[t] < l[t].n && (!any || l[t].p[pos[t]].doc < doc)) {
+                doc = l[t].p[pos[t]].doc;
                 any = 1;
             }
         if (!any)
             break;
         uint32_t dl;
-        if ((rc = doclen(ctx, doc, &dl, err)))
-            goto done;
-        double score = 0;
-        for (size_t t = 0; t < nterms; t++) {
-            if (!live[t] || terms[t].it->doc != doc)
-                continue;
-            if (terms[t].it->tf > dl) {
-                rc = mn_errf(err, MN_EFORMAT, "%s: doc %llu: term frequency %u exceeds the document length %u",
-                             terms[t].it->where ? terms[t].it->where : "postings", (unsigned long long)doc,
-                             terms[t].it->tf, dl);
+        if (dls) {
+            uint64_t i = doc - dls->base; /* wraps for doc < base: out of range */
+            if (i >= dls->nlens || (dl = dls->lens[i]) == BM25_DOCLEN_NONE) {
+                rc = mn_errf(err, MN_EFORMAT, "%s: chunk %llu is in the postings but has no length",
+                             dls->where ? dls->where : "doclen", (unsigned long long)doc);
                 goto done;
             }
-            score += bm25_term_score(p, weight[t], terms[t].it->tf, dl, avgdl);
-            if ((rc = postings_iter_next(terms[t].it, err)) < 0)
+        } else if ((rc = doclen(ctx, doc, &dl, err))) {
+            goto done;
+        }
+        double score = 0;
+        for (size_t t = 0; t < nl; t++) {
+            if (pos[t] >= l[t].n || l[t].p[pos[t]].doc != doc)
+                continue;
+            uint32_t tf = l[t].p[pos[t]++].tf;
+            if (tf > dl) {
+                rc = mn_errf(err, MN_EFORMAT, "%s: doc %llu: term frequency %u exceeds the document length %u",
+                             l[t].where ? l[t].where : "postings", (unsigned long long)doc, tf, dl);
                 goto done;
-            live[t] = rc;
+            }
+            score += bm25_term_score(p, weight[t], tf, dl, avgdl);
         }
         bm25_topk_push(topk, doc, score);
     }
     rc = 0;
 done:
     free(weight);
-    free(live);
+    free(pos);
     return rc;
+}
+
+int bm25_search(const bm25_params *p, const bm25_stats *st, bm25_query_term *terms, size_t nterms,
+                bm25_doclen_fn doclen, void *ctx, bm25_topk *topk, mn_err *err)
+{
+    int rc;
+    if ((rc = bm25_params_check(p, err)))
+        return rc;
+    if (st->N == 0 || nterms == 0)
+        return 0; /* nothing indexed: no document can match */
+    bm25_list *l = calloc(nterms, sizeof *l);
+    if (!l)
+        return mn_errf(err, MN_ENOMEM, "bm25: out of memory for %zu query terms", nterms);
+    /* decode each iterator's remaining postings; its count was checked
+     * against the bytes present, so the allocation is bounded by them */
+    for (size_t t = 0; t < nterms; t++) {
+        postings_iter *it = terms[t].it;
+        uint64_t left = it->count - it->seen;
+        posting *pl = malloc((left ? left : 1) * sizeof *pl);
+        l[t] = (bm25_list){pl, 0, terms[t].df, terms[t].qtf, it->where};
+        if (!pl) {
+            rc = mn_errf(err, MN_ENOMEM, "bm25: out of memory for %llu postings", (unsigned long long)left);
+            goto done;
+        }
+        while (l[t].n < left && (rc = postings_iter_next(it, err)) == 1)
+            pl[l[t].n++] = (posting){it->doc, it->tf};
+        if (l[t].n == left)
+            rc = postings_iter_next(it, err); /* 0 once no bytes follow the last */
+        if (rc < 0)
+            goto done;
+    }
+    rc = search(p, st, l, nterms, NULL, doclen, ctx, topk, err);
+done:
+    for (size_t t = 0; t < nterms; t++)
+        free((void *)l[t].p);
+    free(l);
+    return rc;
+}
+
+int bm25_search_lists(const bm25_params *p, const bm25_stats *st, const bm25_list *lists, size_t nlists,
+                      const bm25_doclens *dl, bm25_topk *topk, mn_err *err)
+{
+    return search(p, st, lists, nlists, dl, NULL, NULL, topk, err);
 }

@@ -1,6 +1,6 @@
 /* bm25.h — BM25 scoring as Lucene's BM25Similarity computes it for
  * Pyserini, a top-k accumulator, and an exhaustive query evaluator over
- * postings iterators.
+ * postings iterators or decoded lists.
  *
  *   idf(t)       = ln(1 + (N - df + 0.5) / (df + 0.5))
  *   score(t, d)  = qtf · idf · tf / (tf + k1 · (1 - b + b · dl / avgdl))
@@ -116,5 +116,33 @@ typedef struct bm25_query_term {
  * whose tf exceeds its doc's length), or doclen's error. */
 int bm25_search(const bm25_params *p, const bm25_stats *st, bm25_query_term *terms, size_t nterms,
                 bm25_doclen_fn doclen, void *ctx, bm25_topk *topk, mn_err *err);
+
+/* One distinct query term's whole postings list, decoded. */
+typedef struct bm25_list {
+    const posting *p;  /* [n] strictly increasing doc ids, tf >= 1; borrowed */
+    size_t n;
+    uint64_t df;       /* documents containing the term (collection-wide if N is) */
+    uint32_t qtf;      /* occurrences in the query, >= 1 */
+    const char *where; /* names the list in errors (NULL: "postings"), borrowed */
+} bm25_list;
+
+/* Document lengths as a dense array: doc d's length is lens[d - base] for
+ * base <= d < base + nlens (a shard's chunk ids and store_doclen_load's
+ * array); a doc outside it or whose slot holds BM25_DOCLEN_NONE has no
+ * length (MN_EFORMAT naming `where`). */
+#define BM25_DOCLEN_NONE UINT32_MAX
+typedef struct bm25_doclens {
+    const uint32_t *lens; /* [nlens], borrowed */
+    uint64_t base, nlens;
+    const char *where;    /* names the lengths' source in errors, borrowed */
+} bm25_doclens;
+
+/* bm25_search over decoded lists with lengths from an array: the same
+ * documents, order and scores (bit for bit), without a call per posting
+ * or per document.  The caller guarantees each list's doc ids strictly
+ * increase (as decoded lists and checked concatenations of segments do).
+ * Errors as bm25_search's, a missing length being MN_EFORMAT. */
+int bm25_search_lists(const bm25_params *p, const bm25_stats *st, const bm25_list *lists, size_t nlists,
+                      const bm25_doclens *dl, bm25_topk *topk, mn_err *err);
 
 #endif

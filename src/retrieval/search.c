@@ -15,6 +15,14 @@
 #include "retrieval/ivf.h"
 #include "retrieval/postings.h"
 
+_Static_assert(STORE_DOCLEN_NONE == BM25_DOCLEN_NONE, "store's and bm25's missing-length markers agree");
+
+/* A term's whole list in one shard: its segments decoded and appended. */
+typedef struct plist {
+    posting *p; /* [n] of [cap] */
+    size_t n, cap;
+} plist;
+
 /* The dense side of a search_db (search_dense_attach). */
 typedef struct dense_side {
     dense_shard **sh; /* [nshards] */
@@ -33,8 +41,11 @@ struct search_db {
     analyzer_config an;
     store **sh;
     store_meta *meta;
+    uint32_t **lens;  /* [nshards][meta.next_local] chunk lengths (store_doclen_load) */
     bm25_stats st;
     analyzer_tokens toks;
+    plist *pl;        /* [npl] decoded lists, kept across queries (no page faults per query) */
+    size_t npl;
     dense_side *dn;   /* NULL until search_dense_attach */
 };
 
@@ -62,6 +73,12 @@ void search_db_close(search_db *db)
         return;
     for (uint32_t s = 0; db->sh && s < db->cfg.nshards; s++)
         store_close(db->sh[s]);
+    for (uint32_t s = 0; db->lens && s < db->cfg.nshards; s++)
+        free(db->lens[s]);
+    free(db->lens);
+    for (size_t i = 0; i < db->npl; i++)
+        free(db->pl[i].p);
+    free(db->pl);
     dense_side_free(db->dn, db->cfg.nshards);
     free(db->sh);
     free(db->meta);
@@ -102,6 +119,7 @@ int search_db_open(const char *dir, search_db **out, mn_err *err)
         goto fail;
     db->sh = xcalloc(db->cfg.nshards, sizeof *db->sh);
     db->meta = xcalloc(db->cfg.nshards, sizeof *db->meta);
+    db->lens = xcalloc(db->cfg.nshards, sizeof *db->lens);
     db->sh[0] = s0;
     s0 = NULL;
     for (uint32_t i = 0; i < db->cfg.nshards; i++) {
@@ -123,6 +141,10 @@ int search_db_open(const char *dir, search_db **out, mn_err *err)
                          (unsigned long long)db->meta[i].shard, (unsigned long long)db->meta[i].nshards);
             goto fail;
         }
+        /* every chunk length in memory: scoring reads one per matching
+         * document, far too many for an LMDB lookup each */
+        if ((rc = store_doclen_load(db->sh[i], i, db->meta[i].next_local, &db->lens[i], err)))
+            goto fail;
         db->st.N += db->meta[i].ndocs;
         db->st.total_len += db->meta[i].total_len;
     }
@@ -168,17 +190,27 @@ typedef struct qterm {
 
 static int add_segment(void *ctx, uint32_t seg, const void *buf, size_t n, mn_err *err)
 {
-    (void)seg;
-    return postings_writer_add_encoded(ctx, buf, n, "postings segment", err);
-}
-
-static int doclen_cb(void *ctx, uint64_t doc, uint32_t *dl, mn_err *err)
-{
-    int rc = store_doclen_get(ctx, doc, dl, err);
-    if (rc == 0)
-        return mn_errf(err, MN_EFORMAT, "%s: chunk %llu is in the postings but has no length",
-                       store_path(ctx), (unsigned long long)doc);
-    return rc < 0 ? rc : 0;
+    plist *l = ctx;
+    postings_iter it;
+    size_t got;
+    int rc = postings_iter_init(&it, buf, n, "postings segment", err);
+    if (rc)
+        return rc;
+    /* the count was checked against the bytes present: bounded growth */
+    if (it.count > l->cap - l->n) {
+        size_t cap = l->n + it.count;
+        cap = cap < 2 * l->cap ? 2 * l->cap : cap;
+        l->p = xrealloc(l->p, cap * sizeof *l->p);
+        l->cap = cap;
+    }
+    if ((rc = postings_decode(buf, n, "postings segment", l->p + l->n, l->cap - l->n, &got, err)))
+        return rc;
+    /* segments come in batch order: each must continue the list */
+    if (got && l->n && l->p[l->n].doc <= l->p[l->n - 1].doc)
+        return mn_errf(err, MN_EFORMAT, "postings segment %u: first doc %llu not above the previous segment's %llu",
+                       seg, (unsigned long long)l->p[l->n].doc, (unsigned long long)l->p[l->n - 1].doc);
+    l->n += got;
+    return 0;
 }
 
 int search_bm25(search_db *db, const bm25_params *p, const char *query, size_t len, size_t k, bm25_hit **hits,
@@ -189,9 +221,8 @@ int search_bm25(search_db *db, const bm25_params *p, const char *query, size_t l
     uint32_t S = db->cfg.nshards;
     qterm *qt = NULL;
     size_t nq = 0;
-    postings_writer *w = NULL;
-    postings_iter *it = NULL;
-    bm25_query_term *bt = NULL;
+    plist *w;
+    bm25_list *bl = NULL;
     bm25_topk topk = {0};
     int rc;
     if ((rc = bm25_params_check(p, err)) || (rc = analyzer_analyze(&db->an, query, len, "query", &db->toks, err)))
@@ -210,33 +241,34 @@ int search_bm25(search_db *db, const bm25_params *p, const char *query, size_t l
     if ((rc = bm25_topk_init(&topk, k, err)))
         goto done;
     /* every shard's list of every term, then the collection-wide df */
-    w = xcalloc(S * nq + 1, sizeof *w);
+    if (db->npl < (size_t)S * nq) {
+        db->pl = xrealloc(db->pl, (size_t)S * nq * sizeof *db->pl);
+        memset(db->pl + db->npl, 0, ((size_t)S * nq - db->npl) * sizeof *db->pl);
+        db->npl = (size_t)S * nq;
+    }
+    w = db->pl;
+    for (size_t i = 0; i < (size_t)S * nq; i++)
+        w[i].n = 0;
     for (uint32_t s = 0; s < S; s++)
         for (size_t t = 0; t < nq; t++) {
-            postings_writer *pw = &w[s * nq + t];
-            postings_writer_init(pw);
-            if ((rc = store_postings_each(db->sh[s], qt[t].term, qt[t].len, add_segment, pw, err))) {
+            plist *pl = &w[s * nq + t];
+            if ((rc = store_postings_each(db->sh[s], qt[t].term, qt[t].len, add_segment, pl, err))) {
                 mn_err_prefix(err, "%s: term \"%.*s\": ", store_path(db->sh[s]), (int)qt[t].len, qt[t].term);
                 goto done;
             }
-            qt[t].df += pw->count;
+            qt[t].df += pl->n;
         }
-    it = xcalloc(nq + 1, sizeof *it);
-    bt = xcalloc(nq + 1, sizeof *bt);
+    bl = xcalloc(nq + 1, sizeof *bl);
     for (uint32_t s = 0; s < S; s++) {
         size_t m = 0;
         for (size_t t = 0; t < nq; t++) {
-            postings_writer *pw = &w[s * nq + t];
-            if (!pw->count)
-                continue;
-            size_t blen;
-            const uint8_t *buf = postings_writer_finish(pw, &blen);
-            if ((rc = postings_iter_init(&it[m], buf, blen, store_path(db->sh[s]), err)))
-                goto done;
-            bt[m] = (bm25_query_term){&it[m], qt[t].df, qt[t].qtf};
-            m++;
+            plist *pl = &w[s * nq + t];
+            if (pl->n)
+                bl[m++] = (bm25_list){pl->p, pl->n, qt[t].df, qt[t].qtf, store_path(db->sh[s])};
         }
-        if (m && (rc = bm25_search(p, &db->st, bt, m, doclen_cb, db->sh[s], &topk, err)))
+        bm25_doclens dl = {db->lens[s], (uint64_t)s << STORE_SHARD_BITS, db->meta[s].next_local,
+                           store_path(db->sh[s])};
+        if (m && (rc = bm25_search_lists(p, &db->st, bl, m, &dl, &topk, err)))
             goto done;
     }
     *n = bm25_topk_sort(&topk);
@@ -245,11 +277,7 @@ int search_bm25(search_db *db, const bm25_params *p, const char *query, size_t l
         memcpy(*hits, topk.hit, *n * sizeof **hits);
     }
 done:
-    for (size_t i = 0; w && i < (size_t)S * nq; i++)
-        postings_writer_free(&w[i]);
-    free(w);
-    free(it);
-    free(bt);
+    free(bl);
     free(qt);
     bm25_topk_free(&topk);
     return rc;

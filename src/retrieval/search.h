@@ -3,11 +3,14 @@
  *
  * search_db_open opens DIR/shard-* read-only (one LMDB read transaction
  * per shard for the handle's lifetime: a consistent snapshot), checks that
- * the shards agree on the configuration, and sums the collection
- * statistics (N = chunks with >= 1 term, total terms).  A query is
- * analyzed with the DB's analyzer, repeated tokens become one term with its
- * count (qtf), each term's postings segments are concatenated per shard,
- * df is summed over the shards, and every shard is evaluated exhaustively
+ * the shards agree on the configuration, sums the collection statistics
+ * (N = chunks with >= 1 term, total terms), and loads every chunk's length
+ * into memory (4 bytes per chunk id: scoring needs one per matching chunk,
+ * far too many for an LMDB lookup each).  A query is analyzed with the
+ * DB's analyzer, repeated tokens become one term with its count (qtf),
+ * each term's postings segments are decoded and concatenated per shard
+ * (the decoded lists are kept in the handle for the next query), df is
+ * summed over the shards, and every shard is evaluated exhaustively
  * (bm25.h) into one top-k heap.  Ties rank the smaller chunk id first.
  *
  * Dense search (after search_dense_attach): the query is tokenized with
@@ -34,7 +37,8 @@
 typedef struct search_db search_db;
 
 /* Open the DB at dir.  Errors: MN_EIO (no such DB / shard), MN_EFORMAT
- * (not a DB, corrupt meta), MN_EMISMATCH (shards disagree). */
+ * (not a DB, corrupt meta or chunk lengths), MN_EMISMATCH (shards
+ * disagree), MN_ENOMEM (no room for the chunk lengths). */
 int search_db_open(const char *dir, search_db **out, mn_err *err);
 void search_db_close(search_db *db);
 

@@ -361,6 +361,61 @@ int store_doclen_put(store *s, uint64_t id, uint32_t len, mn_err *err)
     return put(s, s->doclen, key, 8, val, 4, "doclen", err);
 }
 
+int store_doclen_load(store *s, uint64_t shard, uint64_t n, uint32_t **out, mn_err *err)
+{
+    int rc;
+    *out = NULL;
+    if ((rc = need_txn(s, 0, err)))
+        return rc;
+    MDB_stat ms;
+    if ((rc = mdb_stat(s->txn, s->chunks, &ms)))
+        return lmdb_fail(s, err, rc, "chunks stat");
+    if (n > ms.ms_entries)
+        return mn_errf(err, MN_EFORMAT, "%s: meta says %llu chunk ids but %zu chunks are stored", s->path,
+                       (unsigned long long)n, ms.ms_entries);
+    uint32_t *lens = malloc((n ? n : 1) * sizeof *lens);
+    if (!lens)
+        return mn_errf(err, MN_ENOMEM, "%s: out of memory for %llu chunk lengths", s->path, (unsigned long long)n);
+    for (uint64_t i = 0; i < n; i++)
+        lens[i] = STORE_DOCLEN_NONE;
+    MDB_cursor *cur;
+    if ((rc = mdb_cursor_open(s->txn, s->doclen, &cur))) {
+        free(lens);
+        return lmdb_fail(s, err, rc, "doclen cursor");
+    }
+    MDB_val k, v;
+    const uint64_t mask = ((uint64_t)1 << STORE_SHARD_BITS) - 1;
+    for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0; rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+        if (k.mv_size != 8 || v.mv_size != 4) {
+            rc = mn_errf(err, MN_EFORMAT, "%s: doclen entry with a %zu-byte key and a %zu-byte value", s->path,
+                         k.mv_size, v.mv_size);
+            goto done;
+        }
+        uint64_t id = get_be64(k.mv_data), local = id & mask;
+        if (id >> STORE_SHARD_BITS != shard || local >= n) {
+            rc = mn_errf(err, MN_EFORMAT, "%s: doclen of chunk %llu: not a chunk of shard %llu below local %llu",
+                         s->path, (unsigned long long)id, (unsigned long long)shard, (unsigned long long)n);
+            goto done;
+        }
+        const uint8_t *p = v.mv_data;
+        uint32_t len = (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+        if (len == STORE_DOCLEN_NONE) {
+            rc = mn_errf(err, MN_EFORMAT, "%s: doclen of chunk %llu: %u terms", s->path, (unsigned long long)id,
+                         len);
+            goto done;
+        }
+        lens[local] = len;
+    }
+    rc = rc == MDB_NOTFOUND || rc == 0 ? 0 : lmdb_fail(s, err, rc, "doclen cursor");
+done:
+    mdb_cursor_close(cur);
+    if (rc)
+        free(lens);
+    else
+        *out = lens;
+    return rc;
+}
+
 static int term_check(store *s, const char *term, size_t len, mn_err *err)
 {
     if (len == 0 || len > 255 || memchr(term, 0, len))

@@ -114,6 +114,20 @@ int store_dedup_put(store *s, uint64_t hash, uint64_t id, mn_err *err);
 int store_doclen_get(store *s, uint64_t id, uint32_t *len, mn_err *err); /* 1/0 */
 int store_doclen_put(store *s, uint64_t id, uint32_t len, mn_err *err);
 
+/* Every chunk length of this shard (shard index `shard`) in one cursor pass
+ * over the doclen table, into a new array *lens (n entries, caller frees),
+ * indexed by the chunk id's local sequence number (id & (2^40 - 1)); n is
+ * next_local (store_meta).  Slots without an entry (e.g. chunks without
+ * terms) hold STORE_DOCLEN_NONE: no real length reaches it, since a chunk's
+ * text is under 4 GiB and terms are separated by at least one byte.
+ * Lengths are exact (the stored u32).  Returns 0, MN_EFORMAT (n exceeds the
+ * chunks stored, as ids are never skipped: a corrupt count, refused before
+ * allocating; a key of another shard or a local number >= n; a value not 4
+ * bytes; a length equal to STORE_DOCLEN_NONE), MN_ENOMEM, MN_EIO (LMDB),
+ * MN_EUSAGE (no transaction). */
+#define STORE_DOCLEN_NONE UINT32_MAX
+int store_doclen_load(store *s, uint64_t shard, uint64_t n, uint32_t **lens, mn_err *err);
+
 /* Write segment seg of term[0..len) (1..255 bytes, no 0x00). */
 int store_postings_put(store *s, const char *term, size_t len, uint32_t seg, const void *buf, size_t n,
                        mn_err *err);
