@@ -26,6 +26,10 @@
  * (retrieval/rerank.h) and prints the best k of them, scored by P("yes");
  * ties keep the first stage's order.
  *
+ * Under `mpirun -np R mnemo search ...` rank r searches the shards s with
+ * s mod R == r and rank 0 prints exactly what one process would print
+ * (see "Distributed search" below; --rerank runs on rank 0).
+ *
  *   mnemo stats --db DIR
  * prints DIR/manifest.json after verifying its chunk counts and content
  * hashes against every shard's committed counters (an ingest interrupted
@@ -38,6 +42,7 @@
 
 #include "cli/args.h"
 #include "cli/verbs.h"
+#include "dist/dist.h"
 #include "retrieval/rerank.h" /* reranker_open, reranker_score */
 #include "retrieval/search.h"
 
@@ -73,18 +78,99 @@ typedef struct search_opts {
     size_t k, depth;
     search_fusion fusion;
     double alpha;
-    reranker *rr;       /* NULL: no reranking */
+    int rerank;         /* --rerank given: first stage of depth rerank_depth */
+    reranker *rr;       /* the reranker, open on rank 0 only */
     size_t rerank_depth;
 } search_opts;
 
-/* The stored chunk of a hit (borrowed until search_db_close); a hit whose
- * chunk is missing means a damaged DB. */
-static int hit_chunk(search_db *db, uint64_t id, store_chunk *c, const char *where, mn_err *err)
+/* ---------------------------------------------------------------------------
+ * Distributed search (src/dist/): under `mpirun -np R` rank r opens the
+ * shards s with s mod R == r; without a launcher one in-process rank opens
+ * them all and runs the same code.  Rank 0 reads the queries and
+ * broadcasts them; per query BM25 statistics (N, total length, each
+ * term's df) are summed over the ranks before scoring, every rank sends
+ * its local top lists with the hits' texts to rank 0, which merges them
+ * into the global lists (ties to the smaller chunk id), fuses (hybrid),
+ * reranks (--rerank, rank 0 only) and prints.  Dense lists are merged by
+ * their float32 candidate scores and then ordered by the float64 rescores,
+ * as the single-process search does, so every rank count prints the same
+ * bytes.  Each step ends with dist_agree: a failure on any rank stops all.
+ */
+
+/* A growable byte buffer for the messages between ranks. */
+typedef struct wbuf {
+    char *p;
+    size_t n, cap;
+} wbuf;
+
+static void wb_put(wbuf *b, const void *v, size_t n)
 {
-    int rc = search_db_chunk(db, id, c, err);
-    if (rc == 0)
-        return mn_errf(err, MN_EFORMAT, "%s: hit chunk %llu is not in the DB", where, (unsigned long long)id);
-    return rc < 0 ? rc : 0;
+    if (n > b->cap - b->n) {
+        size_t cap = b->cap ? 2 * b->cap : 256;
+        while (cap - b->n < n)
+            cap *= 2;
+        b->p = xrealloc(b->p, cap);
+        b->cap = cap;
+    }
+    if (n)
+        memcpy(b->p + b->n, v, n);
+    b->n += n;
+}
+
+static void wb_u64(wbuf *b, uint64_t v)
+{
+    wb_put(b, &v, sizeof v);
+}
+
+/* A reader over a received message; *bad set on a short message. */
+typedef struct rbuf {
+    const char *p;
+    size_t n, off;
+    int bad;
+} rbuf;
+
+static const char *rb_get(rbuf *r, size_t n)
+{
+    if (r->bad || n > r->n - r->off) {
+        r->bad = 1;
+        return NULL;
+    }
+    r->off += n;
+    return r->p + r->off - n;
+}
+
+static uint64_t rb_u64(rbuf *r)
+{
+    uint64_t v = 0;
+    const char *p = rb_get(r, sizeof v);
+    if (p)
+        memcpy(&v, p, sizeof v);
+    return v;
+}
+
+static double rb_f64(rbuf *r)
+{
+    double v = 0;
+    const char *p = rb_get(r, sizeof v);
+    if (p)
+        memcpy(&v, p, sizeof v);
+    return v;
+}
+
+/* A hit's text as rank 0 received it (points into a gathered message). */
+typedef struct hit_text {
+    uint64_t doc;
+    const char *text;
+    size_t len;
+    double s64; /* dense: the float64 rescore (else unused) */
+} hit_text;
+
+static const hit_text *text_find(const hit_text *t, size_t n, uint64_t doc)
+{
+    for (size_t i = 0; i < n; i++)
+        if (t[i].doc == doc)
+            return &t[i];
+    return NULL;
 }
 
 /* A reranked hit: higher reranker score first, ties in first-stage order. */
@@ -103,23 +189,21 @@ static int cmp_ranked(const void *a, const void *b)
 }
 
 /* Rescore hits[0..n) with the reranker and keep the best k, reordered;
- * *n shrinks to at most k. */
-static int rerank_hits(search_db *db, reranker *rr, const char *query, bm25_hit *hits, size_t *n, size_t k,
-                       const char *where, mn_err *err)
+ * *n shrinks to at most k.  tt[ntt]: the hits' texts. */
+static int rerank_hits(reranker *rr, const char *query, const hit_text *tt, size_t ntt, bm25_hit *hits, size_t *n,
+                       size_t k, const char *where, mn_err *err)
 {
     const char **texts = xcalloc(*n + 1, sizeof *texts);
     size_t *lens = xcalloc(*n + 1, sizeof *lens);
     double *scores = xcalloc(*n + 1, sizeof *scores);
     ranked *r = xcalloc(*n + 1, sizeof *r);
     int rc = 0;
-    for (size_t i = 0; i < *n && !rc; i++) {
-        store_chunk c;
-        if ((rc = hit_chunk(db, hits[i].doc, &c, where, err)))
-            break;
-        texts[i] = c.text;
-        lens[i] = c.text_len;
+    for (size_t i = 0; i < *n; i++) {
+        const hit_text *t = text_find(tt, ntt, hits[i].doc);
+        texts[i] = t->text;
+        lens[i] = t->len;
     }
-    if (!rc && (rc = reranker_score(rr, query, texts, lens, (int)*n, scores, err)))
+    if ((rc = reranker_score(rr, query, texts, lens, (int)*n, scores, err)))
         mn_err_prefix(err, "%s: --rerank: ", where);
     if (!rc) {
         for (size_t i = 0; i < *n; i++)
@@ -139,55 +223,227 @@ static int rerank_hits(search_db *db, reranker *rr, const char *query, bm25_hit 
     return rc;
 }
 
-/* Search one query and print its hits; qid is the JSON query id (borrowed). */
-static int run_query(search_db *db, const search_opts *o, json_t *qid, const char *text, size_t len,
-                     const char *where, mn_err *err)
+/* Append hits[0..n) (with s64[i] when s64) and their stored texts to b. */
+static int pack_hits(search_db *db, const bm25_hit *hits, const double *s64, size_t n, wbuf *b, const char *where,
+                     mn_err *err)
 {
-    bm25_hit *hits;
-    size_t n, k = o->rr ? o->rerank_depth : o->k;
-    int rc = o->mode == MODE_BM25    ? search_bm25(db, &o->p, text, len, k, &hits, &n, err)
-             : o->mode == MODE_DENSE ? search_dense(db, text, len, k, &hits, &n, err)
-                                     : search_hybrid(db, &o->p, text, len, k, o->depth, o->fusion, o->alpha,
-                                                     &hits, &n, err);
-    if (rc) {
-        mn_err_prefix(err, "%s: ", where);
-        return rc;
-    }
-    if (o->rr && (rc = rerank_hits(db, o->rr, text, hits, &n, o->k, where, err))) {
-        free(hits);
-        return rc;
-    }
-    for (size_t i = 0; i < n && !rc; i++) {
+    wb_u64(b, n);
+    for (size_t i = 0; i < n; i++) {
         store_chunk c;
-        if ((rc = hit_chunk(db, hits[i].doc, &c, where, err)))
-            break;
-        json_t *o = json_pack("{s:O, s:I, s:I, s:f, s:s%}", "query_id", qid, "rank", (json_int_t)(i + 1),
-                              "chunk_id", (json_int_t)hits[i].doc, "score", hits[i].score, "text", c.text,
-                              c.text_len);
-        char *s = o ? json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(17)) : NULL;
-        json_decref(o);
-        if (!s) {
-            rc = mn_errf(err, MN_ENOMEM, "%s: cannot format hit %zu", where, i + 1);
-            break;
-        }
-        puts(s);
-        free(s);
+        int rc = search_db_chunk(db, hits[i].doc, &c, err);
+        if (rc == 0)
+            return mn_errf(err, MN_EFORMAT, "%s: hit chunk %llu is not in the DB", where,
+                           (unsigned long long)hits[i].doc);
+        if (rc < 0)
+            return rc;
+        double s2 = s64 ? s64[i] : 0.0;
+        wb_u64(b, hits[i].doc);
+        wb_put(b, &hits[i].score, sizeof hits[i].score);
+        wb_put(b, &s2, sizeof s2);
+        wb_u64(b, c.text_len);
+        wb_put(b, c.text, c.text_len);
     }
-    free(hits);
+    return 0;
+}
+
+/* Unpack one list of every rank's message into the global best k (by the
+ * packed score, ties to the smaller id); texts appended to *tt. */
+static int merge_list(rbuf *rb, int R, size_t k, hit_text **tt, size_t *ntt, size_t *cap, bm25_hit **out,
+                      size_t *nout, mn_err *err)
+{
+    bm25_topk t = {0};
+    int rc = bm25_topk_init(&t, k, err);
+    for (int r = 0; !rc && r < R; r++) {
+        uint64_t n = rb_u64(&rb[r]);
+        for (uint64_t i = 0; i < n && !rb[r].bad; i++) {
+            uint64_t doc = rb_u64(&rb[r]);
+            double sc = rb_f64(&rb[r]), s2 = rb_f64(&rb[r]);
+            uint64_t len = rb_u64(&rb[r]);
+            const char *text = rb_get(&rb[r], (size_t)len);
+            if (rb[r].bad)
+                break;
+            if (*ntt == *cap) {
+                *cap = *cap ? 2 * *cap : 64;
+                *tt = xrealloc(*tt, *cap * sizeof **tt);
+            }
+            (*tt)[(*ntt)++] = (hit_text){doc, text, (size_t)len, s2};
+            bm25_topk_push(&t, doc, sc);
+        }
+        if (rb[r].bad)
+            rc = mn_errf(err, MN_EFORMAT, "rank %d: truncated result message", r);
+    }
+    *nout = rc ? 0 : bm25_topk_sort(&t);
+    *out = NULL;
+    if (*nout) {
+        *out = xmalloc(*nout * sizeof **out);
+        memcpy(*out, t.hit, *nout * sizeof **out);
+    }
+    bm25_topk_free(&t);
     return rc;
 }
 
-static int run_queries_file(search_db *db, const search_opts *o, const char *path, mn_err *err)
+/* This rank's BM25 list of depth k with collection-wide statistics. */
+static int local_bm25(dist *d, search_db *db, const bm25_params *p, const char *text, size_t len, size_t k,
+                      bm25_hit **hits, size_t *n, mn_err *err)
 {
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return mn_errf(err, MN_EIO, "%s: cannot open: %s", path, strerror(errno));
+    uint64_t *df = NULL, *v = NULL;
+    size_t nq = 0;
+    int rc = bm25_params_check(p, err);
+    if (!rc)
+        rc = search_bm25_terms(db, text, len, &df, &nq, err);
+    if ((rc = dist_agree(d, rc, err)))
+        goto done;
+    /* every rank analyzed the same query: the same nq terms */
+    bm25_stats st = search_db_stats(db);
+    v = xmalloc((nq + 2) * sizeof *v);
+    v[0] = st.N;
+    v[1] = st.total_len;
+    memcpy(v + 2, df, nq * sizeof *v);
+    if ((rc = dist_allreduce_u64(d, v, nq + 2, err)))
+        goto done;
+    st.N = v[0];
+    st.total_len = v[1];
+    rc = search_bm25_scored(db, p, &st, v + 2, k, hits, n, err);
+done:
+    free(df);
+    free(v);
+    return rc;
+}
+
+/* Print hits[0..n) of query qid as JSON lines. */
+static int print_hits(json_t *qid, const bm25_hit *hits, size_t n, const hit_text *tt, size_t ntt,
+                      const char *where, mn_err *err)
+{
+    for (size_t i = 0; i < n; i++) {
+        const hit_text *t = text_find(tt, ntt, hits[i].doc);
+        json_t *o = json_pack("{s:O, s:I, s:I, s:f, s:s%}", "query_id", qid, "rank", (json_int_t)(i + 1),
+                              "chunk_id", (json_int_t)hits[i].doc, "score", hits[i].score, "text", t->text,
+                              t->len);
+        char *s = o ? json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(17)) : NULL;
+        json_decref(o);
+        if (!s)
+            return mn_errf(err, MN_ENOMEM, "%s: cannot format hit %zu", where, i + 1);
+        puts(s);
+        free(s);
+    }
+    return 0;
+}
+
+/* Rank 0's part of a query: merge the gathered lists, fuse, rerank, print. */
+static int merge_and_print(const search_opts *o, char **msg, size_t *mlen, int R, json_t *qid, const char *text,
+                           const char *where, mn_err *err)
+{
+    size_t k = o->rerank ? o->rerank_depth : o->k, nb = 0, nd = 0, n = 0, ntt = 0, cap = 0;
+    size_t kb = o->mode == MODE_BM25 ? k : o->depth, kd = o->mode == MODE_DENSE ? k : o->depth;
+    bm25_hit *lb = NULL, *ld = NULL, *hits = NULL;
+    hit_text *tt = NULL;
+    rbuf *rb = xcalloc((size_t)R, sizeof *rb);
+    int rc = 0;
+    for (int r = 0; r < R; r++)
+        rb[r] = (rbuf){msg[r], mlen[r], 0, 0};
+    if (o->mode != MODE_DENSE)
+        rc = merge_list(rb, R, kb, &tt, &ntt, &cap, &lb, &nb, err);
+    if (!rc && o->mode != MODE_BM25 && !(rc = merge_list(rb, R, kd, &tt, &ntt, &cap, &ld, &nd, err))) {
+        /* chosen by float32 score as one search would; ordered by float64 */
+        for (size_t i = 0; i < nd; i++) {
+            size_t j = ntt;
+            while (j-- && !(tt[j].doc == ld[i].doc)) /* the dense entries come last */
+                ;
+            ld[i].score = tt[j].s64;
+        }
+        search_hits_sort(ld, nd);
+    }
+    if (!rc) {
+        if (o->mode == MODE_HYBRID)
+            rc = search_fuse(lb, nb, ld, nd, o->fusion, o->alpha, k, &hits, &n, err);
+        else if (o->mode == MODE_BM25)
+            hits = lb, n = nb, lb = NULL;
+        else
+            hits = ld, n = nd, ld = NULL;
+    }
+    if (rc)
+        mn_err_prefix(err, "%s: ", where);
+    if (!rc && o->rr)
+        rc = rerank_hits(o->rr, text, tt, ntt, hits, &n, o->k, where, err);
+    if (!rc)
+        rc = print_hits(qid, hits, n, tt, ntt, where, err);
+    free(lb);
+    free(ld);
+    free(hits);
+    free(tt);
+    free(rb);
+    return rc;
+}
+
+/* Search one query on every rank; rank 0 prints its hits.  qid is the
+ * JSON query id (borrowed; used on rank 0). */
+static int run_query(dist *d, search_db *db, const search_opts *o, json_t *qid, const char *text, size_t len,
+                     const char *where, mn_err *err)
+{
+    size_t k = o->rerank ? o->rerank_depth : o->k, nb = 0, nd = 0, *mlen = NULL;
+    bm25_hit *lb = NULL, *ld = NULL;
+    double *s64 = NULL;
+    char **msg = NULL;
+    wbuf b = {0};
+    int rc = 0, R = dist_size(d);
+    if (o->mode != MODE_DENSE)
+        rc = local_bm25(d, db, &o->p, text, len, o->mode == MODE_BM25 ? k : o->depth, &lb, &nb, err);
+    if (!rc && o->mode != MODE_BM25) {
+        rc = search_dense_candidates(db, text, len, o->mode == MODE_DENSE ? k : o->depth, &ld, &nd, err);
+        s64 = xmalloc((nd ? nd : 1) * sizeof *s64);
+        if (!rc)
+            rc = search_dense_rescore(db, ld, nd, s64, err);
+        if (rc)
+            mn_err_prefix(err, "%s: ", where);
+        rc = dist_agree(d, rc, err);
+    } else if (rc) {
+        mn_err_prefix(err, "%s: ", where);
+    }
+    if (!rc && o->mode != MODE_DENSE)
+        rc = pack_hits(db, lb, NULL, nb, &b, where, err);
+    if (!rc && o->mode != MODE_BM25)
+        rc = pack_hits(db, ld, s64, nd, &b, where, err);
+    if (!(rc = dist_agree(d, rc, err)) && !(rc = dist_gather_bytes(d, b.p, b.n, &msg, &mlen, err)) &&
+        dist_rank(d) == 0)
+        rc = merge_and_print(o, msg, mlen, R, qid, text, where, err);
+    rc = dist_agree(d, rc, err);
+    for (int r = 0; msg && r < R; r++)
+        free(msg[r]);
+    free(msg);
+    free(mlen);
+    free(b.p);
+    free(lb);
+    free(ld);
+    free(s64);
+    return rc;
+}
+
+/* Rank 0: the queries of --query or --queries as a batch message
+ * (count, then per query: id as JSON, "where", text).  A bad line ends the
+ * batch: its error goes to *qrc/qerr, returned after the queries before it
+ * ran (as a line-by-line reader would). */
+static void read_queries(const char *q, const char *path, wbuf *b, int *qrc, mn_err *qerr)
+{
+    wbuf body = {0};
+    uint64_t count = 0;
+    *qrc = 0;
+    if (q) {
+        wb_u64(&body, 1);
+        wb_put(&body, "0", 1);
+        wb_u64(&body, 7);
+        wb_put(&body, "--query", 7);
+        wb_u64(&body, strlen(q));
+        wb_put(&body, q, strlen(q));
+        count = 1;
+    }
+    FILE *f = q ? NULL : fopen(path, "r");
+    if (!q && !f)
+        *qrc = mn_errf(qerr, MN_EIO, "%s: cannot open: %s", path, strerror(errno));
     char *buf = NULL, where[4200];
     size_t cap = 0;
     ssize_t got;
     long line = 0;
-    int rc = 0;
-    while (!rc && (got = getline(&buf, &cap, f)) >= 0) {
+    while (f && !*qrc && (got = getline(&buf, &cap, f)) >= 0) {
         line++;
         size_t len = (size_t)got;
         while (len && (buf[len - 1] == '\n' || buf[len - 1] == '\r' || buf[len - 1] == ' '))
@@ -198,18 +454,62 @@ static int run_queries_file(search_db *db, const search_opts *o, const char *pat
         json_error_t je;
         json_t *j = json_loadb(buf, len, JSON_ALLOW_NUL, &je);
         json_t *id = json_object_get(j, "id"), *text = json_object_get(j, "text");
+        char *ids = NULL;
         if (!j)
-            rc = mn_errf(err, MN_EFORMAT, "%s: column %d: invalid JSON: %s", where, je.column, je.text);
+            *qrc = mn_errf(qerr, MN_EFORMAT, "%s: column %d: invalid JSON: %s", where, je.column, je.text);
         else if (!json_is_object(j) || !json_is_string(text) || !(json_is_string(id) || json_is_integer(id)))
-            rc = mn_errf(err, MN_EFORMAT, "%s: expected {\"id\": string or integer, \"text\": string}", where);
-        else
-            rc = run_query(db, o, id, json_string_value(text), json_string_length(text), where, err);
+            *qrc = mn_errf(qerr, MN_EFORMAT, "%s: expected {\"id\": string or integer, \"text\": string}", where);
+        else if (!(ids = json_dumps(id, JSON_ENCODE_ANY | JSON_COMPACT)))
+            *qrc = mn_errf(qerr, MN_ENOMEM, "%s: cannot format the id", where);
+        else {
+            wb_u64(&body, strlen(ids));
+            wb_put(&body, ids, strlen(ids));
+            wb_u64(&body, strlen(where));
+            wb_put(&body, where, strlen(where));
+            wb_u64(&body, json_string_length(text));
+            wb_put(&body, json_string_value(text), json_string_length(text));
+            count++;
+        }
+        free(ids);
         json_decref(j);
     }
     free(buf);
-    if (!rc && ferror(f))
-        rc = mn_errf(err, MN_EIO, "%s: line %ld: read error", path, line + 1);
-    fclose(f);
+    if (f && !*qrc && ferror(f))
+        *qrc = mn_errf(qerr, MN_EIO, "%s: line %ld: read error", path, line + 1);
+    if (f)
+        fclose(f);
+    wb_u64(b, count);
+    wb_put(b, body.p, body.n);
+    free(body.p);
+}
+
+/* Run the broadcast batch bat[0..n) on every rank. */
+static int run_batch(dist *d, search_db *db, const search_opts *o, const char *bat, size_t n, mn_err *err)
+{
+    rbuf r = {bat, n, 0, 0};
+    uint64_t count = rb_u64(&r);
+    int rc = 0;
+    for (uint64_t i = 0; i < count && !rc; i++) {
+        uint64_t il = rb_u64(&r);
+        const char *id = rb_get(&r, (size_t)il);
+        uint64_t wl = rb_u64(&r);
+        const char *w = rb_get(&r, (size_t)wl);
+        uint64_t tl = rb_u64(&r);
+        const char *text = rb_get(&r, (size_t)tl);
+        if (r.bad)
+            return mn_errf(err, MN_EFORMAT, "query batch: truncated at query %llu", (unsigned long long)i + 1);
+        char where[4200];
+        snprintf(where, sizeof where, "%.*s", (int)wl, w);
+        json_t *qid = json_loadb(id, (size_t)il, JSON_DECODE_ANY, NULL);
+        if (!qid)
+            return mn_errf(err, MN_EFORMAT, "%s: bad query id in the batch", where);
+        char *t = xmalloc((size_t)tl + 1); /* NUL-terminated for the reranker */
+        memcpy(t, text, (size_t)tl);
+        t[tl] = 0;
+        rc = run_query(d, db, o, qid, t, (size_t)tl, where, err);
+        free(t);
+        json_decref(qid);
+    }
     return rc;
 }
 
@@ -238,6 +538,7 @@ static int parse_opts(const args *a, search_opts *o, const char **model, long *n
     if (rdepth && !args_get(a, "rerank"))
         return mn_errf(err, MN_EUSAGE, "--rerank-depth is for --rerank MODEL_DIR");
     o->rr = NULL;
+    o->rerank = args_get(a, "rerank") != NULL;
     o->rerank_depth = rdepth ? (size_t)rdepth : (k > 20 ? (size_t)k : 20);
     if (o->rerank_depth < (size_t)k)
         return mn_errf(err, MN_EUSAGE, "--rerank-depth %zu is smaller than --k %ld", o->rerank_depth, k);
@@ -258,35 +559,43 @@ static int parse_opts(const args *a, search_opts *o, const char **model, long *n
     return 0;
 }
 
-static int search_main(const args *a, mn_err *err)
+static int search_main(dist *d, const args *a, mn_err *err)
 {
     const char *dir, *q = args_get(a, "query"), *qf = args_get(a, "queries"), *model = NULL;
     search_opts o;
     long nprobe;
-    int rc;
+    int rc, qrc = 0;
+    mn_err qerr = {0};
     if ((rc = args_require(a, "db", &dir, err)) || (rc = parse_opts(a, &o, &model, &nprobe, err)))
         return rc;
     if (!q == !qf)
         return mn_errf(err, MN_EUSAGE, "give exactly one of --query and --queries");
     if (a->npos)
         return mn_errf(err, MN_EUSAGE, "argument '%s': unexpected", a->pos[0]);
-    search_db *db;
-    if ((rc = search_db_open(dir, &db, err)))
-        return rc;
-    if (model)
+    search_db *db = NULL;
+    int rank = dist_rank(d);
+    wbuf bat = {0};
+    rc = search_db_open_part(dir, (uint32_t)rank, (uint32_t)dist_size(d), &db, err);
+    if (!rc && model)
         rc = search_dense_attach(db, model, (size_t)nprobe, err);
     const char *rerank_dir = args_get(a, "rerank");
-    if (!rc && rerank_dir)
+    if (!rc && rerank_dir && rank == 0) /* reranking happens on rank 0 */
         rc = reranker_open(rerank_dir, NULL, &o.rr, err);
-    if (!rc && q) {
-        json_t *zero = json_integer(0);
-        rc = run_query(db, &o, zero, q, strlen(q), "--query", err);
-        json_decref(zero);
-    } else if (!rc) {
-        rc = run_queries_file(db, &o, qf, err);
+    if ((rc = dist_agree(d, rc, err)))
+        goto done;
+    if (rank == 0)
+        read_queries(q, qf, &bat, &qrc, &qerr);
+    if ((rc = dist_bcast_bytes(d, &bat.p, &bat.n, err)))
+        goto done;
+    rc = run_batch(d, db, &o, bat.p, bat.n, err);
+    if (!rc && qrc) {
+        rc = qrc;
+        *err = qerr;
     }
+done:
     if (o.rr)
         reranker_close(o.rr);
+    free(bat.p);
     search_db_close(db);
     if (fflush(stdout) && !rc)
         rc = mn_errf(err, MN_EIO, "stdout: write failed");
@@ -297,20 +606,37 @@ int cmd_search(int argc, char **argv)
 {
     args a;
     mn_err err = {0};
-    int rc = args_parse(&a, search_spec, SEARCH_NSPEC, argc, argv, &err);
+    dist *d = NULL;
+    int rc = dist_init(NULL, NULL, &d, &err);
     if (rc) {
-        args_usage("search", SEARCH_SYNOPSIS, search_spec, SEARCH_NSPEC);
+        dist_finalize(d);
         return cli_fail(rc, err.msg);
     }
+    int rank = dist_rank(d); /* only rank 0 prints */
+    rc = args_parse(&a, search_spec, SEARCH_NSPEC, argc, argv, &err);
+    if (rc) {
+        if (rank == 0)
+            args_usage("search", SEARCH_SYNOPSIS, search_spec, SEARCH_NSPEC);
+        dist_finalize(d);
+        return rank == 0 ? cli_fail(rc, err.msg) : 0; /* rank 0 reports it */
+    }
     if (args_get(&a, "help")) {
-        args_usage("search", SEARCH_SYNOPSIS, search_spec, SEARCH_NSPEC);
+        if (rank == 0)
+            args_usage("search", SEARCH_SYNOPSIS, search_spec, SEARCH_NSPEC);
         args_free(&a);
+        dist_finalize(d);
         return 0;
     }
-    rc = search_main(&a, &err);
-    if (rc == MN_EUSAGE)
+    rc = search_main(d, &a, &err);
+    if (rc == MN_EUSAGE && rank == 0)
         args_usage("search", SEARCH_SYNOPSIS, search_spec, SEARCH_NSPEC);
     args_free(&a);
+    dist_finalize(d);
+    /* every failure is agreed on (dist_agree) or the same on every rank,
+     * and rank 0 reports it: the others exit 0, since a rank's non-zero
+     * exit makes mpirun kill rank 0, possibly before it printed */
+    if (rank != 0)
+        return 0;
     return rc ? cli_fail(rc, err.msg) : 0;
 }
 

@@ -23,6 +23,15 @@ typedef struct plist {
     size_t n, cap;
 } plist;
 
+/* A distinct query term: its text (in the handle's analyzer tokens),
+ * count in the query and df over the handle's shards. */
+typedef struct qterm {
+    const char *term;
+    size_t len;
+    uint32_t qtf;
+    uint64_t df;
+} qterm;
+
 /* The dense side of a search_db (search_dense_attach). */
 typedef struct dense_side {
     dense_shard **sh; /* [nshards] */
@@ -33,19 +42,24 @@ typedef struct dense_side {
     tokenizer *tok;
     engine *e;
     int e_len;        /* positions of the engine's slot (grown on demand) */
+    float *q;         /* [meta.dim] the last query's embedding (search_dense_candidates) */
 } dense_side;
 
 struct search_db {
     char *dir;
     db_config cfg;
     analyzer_config an;
-    store **sh;
-    store_meta *meta;
+    store **sh;       /* [nshards], NULL for shards of other ranks */
+    uint8_t *own;     /* [nshards] 1: this handle searches the shard */
+    uint32_t nown;    /* shards owned */
+    store_meta *meta; /* [nshards], zero for shards of other ranks */
     uint32_t **lens;  /* [nshards][meta.next_local] chunk lengths (store_doclen_load) */
     bm25_stats st;
     analyzer_tokens toks;
     plist *pl;        /* [npl] decoded lists, kept across queries (no page faults per query) */
     size_t npl;
+    qterm *qt;        /* [nq] the distinct terms of the last search_bm25_terms query */
+    size_t nq;
     dense_side *dn;   /* NULL until search_dense_attach */
 };
 
@@ -54,13 +68,14 @@ static void dense_side_free(dense_side *d, uint32_t nshards)
     if (!d)
         return;
     for (uint32_t s = 0; s < nshards; s++) {
-        if (d->sh)
+        if (d->sh && d->sh[s])
             dense_shard_close(d->sh[s]);
-        if (d->ix)
+        if (d->ix && d->ix[s])
             ivf_free(d->ix[s]);
     }
     free(d->sh);
     free(d->ix);
+    free(d->q);
     engine_free(d->e);
     tokenizer_free(d->tok);
     model_free(d->m);
@@ -79,6 +94,8 @@ void search_db_close(search_db *db)
     for (size_t i = 0; i < db->npl; i++)
         free(db->pl[i].p);
     free(db->pl);
+    free(db->qt);
+    free(db->own);
     dense_side_free(db->dn, db->cfg.nshards);
     free(db->sh);
     free(db->meta);
@@ -98,6 +115,11 @@ static int read_config(store *s, const char *path, db_config *c, mn_err *err)
 }
 
 int search_db_open(const char *dir, search_db **out, mn_err *err)
+{
+    return search_db_open_part(dir, 0, 1, out, err);
+}
+
+int search_db_open_part(const char *dir, uint32_t part, uint32_t nparts, search_db **out, mn_err *err)
 {
     *out = NULL;
     search_db *db = xcalloc(1, sizeof *db);
@@ -120,9 +142,18 @@ int search_db_open(const char *dir, search_db **out, mn_err *err)
     db->sh = xcalloc(db->cfg.nshards, sizeof *db->sh);
     db->meta = xcalloc(db->cfg.nshards, sizeof *db->meta);
     db->lens = xcalloc(db->cfg.nshards, sizeof *db->lens);
+    db->own = xcalloc(db->cfg.nshards, 1);
+    if (part >= nparts) {
+        rc = mn_errf(err, MN_ERANGE, "%s: part %u of %u", dir, part, nparts);
+        goto fail;
+    }
     db->sh[0] = s0;
     s0 = NULL;
     for (uint32_t i = 0; i < db->cfg.nshards; i++) {
+        db->own[i] = i % nparts == part;
+        db->nown += db->own[i];
+        if (!db->own[i])
+            continue;
         db_shard_path(dir, i, path, sizeof path);
         if (i > 0) {
             if (stat(path, &st)) {
@@ -147,6 +178,10 @@ int search_db_open(const char *dir, search_db **out, mn_err *err)
             goto fail;
         db->st.N += db->meta[i].ndocs;
         db->st.total_len += db->meta[i].total_len;
+    }
+    if (!db->own[0]) { /* opened for the configuration only */
+        store_close(db->sh[0]);
+        db->sh[0] = NULL;
     }
     *out = db;
     return 0;
@@ -174,19 +209,13 @@ bm25_stats search_db_stats(const search_db *db)
 int search_db_chunk(search_db *db, uint64_t id, store_chunk *c, mn_err *err)
 {
     uint64_t s = id >> STORE_SHARD_BITS;
-    if (s >= db->cfg.nshards) {
+    if (s >= db->cfg.nshards || !db->sh[s]) {
         memset(c, 0, sizeof *c);
         return 0;
     }
     return store_chunk_get(db->sh[s], id, c, err);
 }
 
-typedef struct qterm {
-    const char *term;
-    size_t len;
-    uint32_t qtf;
-    uint64_t df;
-} qterm;
 
 static int add_segment(void *ctx, uint32_t seg, const void *buf, size_t n, mn_err *err)
 {
@@ -213,22 +242,19 @@ static int add_segment(void *ctx, uint32_t seg, const void *buf, size_t n, mn_er
     return 0;
 }
 
-int search_bm25(search_db *db, const bm25_params *p, const char *query, size_t len, size_t k, bm25_hit **hits,
-                size_t *n, mn_err *err)
+int search_bm25_terms(search_db *db, const char *query, size_t len, uint64_t **df, size_t *nterms, mn_err *err)
 {
-    *hits = NULL;
-    *n = 0;
+    *df = NULL;
+    *nterms = 0;
     uint32_t S = db->cfg.nshards;
-    qterm *qt = NULL;
     size_t nq = 0;
     plist *w;
-    bm25_list *bl = NULL;
-    bm25_topk topk = {0};
     int rc;
-    if ((rc = bm25_params_check(p, err)) || (rc = analyzer_analyze(&db->an, query, len, "query", &db->toks, err)))
+    db->nq = 0;
+    if ((rc = analyzer_analyze(&db->an, query, len, "query", &db->toks, err)))
         return rc;
     /* distinct terms in order of first occurrence, with their counts */
-    qt = xmalloc((db->toks.n ? db->toks.n : 1) * sizeof *qt);
+    qterm *qt = db->qt = xrealloc(db->qt, (db->toks.n ? db->toks.n : 1) * sizeof *qt);
     for (size_t i = 0; i < db->toks.n; i++) {
         const char *t = db->toks.terms + db->toks.tok[i].term_off;
         size_t tl = db->toks.tok[i].term_len, j = 0;
@@ -238,9 +264,7 @@ int search_bm25(search_db *db, const bm25_params *p, const char *query, size_t l
             qt[nq++] = (qterm){t, tl, 0, 0};
         qt[j].qtf++;
     }
-    if ((rc = bm25_topk_init(&topk, k, err)))
-        goto done;
-    /* every shard's list of every term, then the collection-wide df */
+    /* every owned shard's list of every term, and the df over them */
     if (db->npl < (size_t)S * nq) {
         db->pl = xrealloc(db->pl, (size_t)S * nq * sizeof *db->pl);
         memset(db->pl + db->npl, 0, ((size_t)S * nq - db->npl) * sizeof *db->pl);
@@ -250,25 +274,49 @@ int search_bm25(search_db *db, const bm25_params *p, const char *query, size_t l
     for (size_t i = 0; i < (size_t)S * nq; i++)
         w[i].n = 0;
     for (uint32_t s = 0; s < S; s++)
-        for (size_t t = 0; t < nq; t++) {
+        for (size_t t = 0; t < nq && db->own[s]; t++) {
             plist *pl = &w[s * nq + t];
             if ((rc = store_postings_each(db->sh[s], qt[t].term, qt[t].len, add_segment, pl, err))) {
                 mn_err_prefix(err, "%s: term \"%.*s\": ", store_path(db->sh[s]), (int)qt[t].len, qt[t].term);
-                goto done;
+                return rc;
             }
             qt[t].df += pl->n;
         }
+    db->nq = nq;
+    *nterms = nq;
+    *df = xmalloc((nq ? nq : 1) * sizeof **df);
+    for (size_t t = 0; t < nq; t++)
+        (*df)[t] = qt[t].df;
+    return 0;
+}
+
+int search_bm25_scored(search_db *db, const bm25_params *p, const bm25_stats *st, const uint64_t *df, size_t k,
+                       bm25_hit **hits, size_t *n, mn_err *err)
+{
+    *hits = NULL;
+    *n = 0;
+    uint32_t S = db->cfg.nshards;
+    size_t nq = db->nq;
+    bm25_list *bl = NULL;
+    bm25_topk topk = {0};
+    int rc;
+    if ((rc = bm25_params_check(p, err)) || (rc = bm25_topk_init(&topk, k, err)))
+        goto done;
     bl = xcalloc(nq + 1, sizeof *bl);
+    /* a document lives in one shard: its score sums its terms in query
+     * order whichever shards this handle owns */
     for (uint32_t s = 0; s < S; s++) {
         size_t m = 0;
-        for (size_t t = 0; t < nq; t++) {
-            plist *pl = &w[s * nq + t];
+        for (size_t t = 0; t < nq && db->own[s]; t++) {
+            plist *pl = &db->pl[s * nq + t];
             if (pl->n)
-                bl[m++] = (bm25_list){pl->p, pl->n, qt[t].df, qt[t].qtf, store_path(db->sh[s])};
+                bl[m++] = (bm25_list){pl->p, pl->n, df[t], db->qt[t].qtf, store_path(db->sh[s])};
         }
+        if (!m)
+            continue;
         bm25_doclens dl = {db->lens[s], (uint64_t)s << STORE_SHARD_BITS, db->meta[s].next_local,
                            store_path(db->sh[s])};
-        if (m && (rc = bm25_search_lists(p, &db->st, bl, m, &dl, &topk, err)))
+        if ((rc = bm25_search_lists(p, st, bl, m, &dl, &topk, err)))
             goto done;
     }
     *n = bm25_topk_sort(&topk);
@@ -278,8 +326,21 @@ int search_bm25(search_db *db, const bm25_params *p, const char *query, size_t l
     }
 done:
     free(bl);
-    free(qt);
     bm25_topk_free(&topk);
+    return rc;
+}
+
+int search_bm25(search_db *db, const bm25_params *p, const char *query, size_t len, size_t k, bm25_hit **hits,
+                size_t *n, mn_err *err)
+{
+    *hits = NULL;
+    *n = 0;
+    uint64_t *df = NULL;
+    size_t nq;
+    int rc = bm25_params_check(p, err);
+    if (!rc && !(rc = search_bm25_terms(db, query, len, &df, &nq, err)))
+        rc = search_bm25_scored(db, p, &db->st, df, k, hits, n, err);
+    free(df);
     return rc;
 }
 
@@ -328,11 +389,17 @@ int search_dense_attach(search_db *db, const char *model_dir, size_t nprobe, mn_
     d->nprobe = nprobe;
     char path[PATH_MAX + 32], hash[65];
     int rc = 0;
+    int first = 1;
+    if (!db->nown) /* a part with no shards has nothing to search */
+        return 0;
     for (uint32_t s = 0; s < S && !rc; s++) {
+        if (!db->own[s])
+            continue;
         db_shard_path(db->dir, s, path, sizeof path);
         if (!(rc = dense_shard_open(path, &d->sh[s], err))) {
-            if (s == 0)
-                d->meta = *dense_shard_meta(d->sh[0]);
+            if (first)
+                d->meta = *dense_shard_meta(d->sh[s]);
+            first = 0;
             rc = dense_check_shard(db, s, path, err);
         }
     }
@@ -350,6 +417,8 @@ int search_dense_attach(search_db *db, const char *model_dir, size_t nprobe, mn_
         snprintf(path, sizeof path, "%s/tokenizer.json", model_dir);
         rc = tokenizer_load(path, &d->tok, err);
     }
+    if (!rc)
+        d->q = xcalloc(d->meta.dim ? d->meta.dim : 1, sizeof *d->q);
     if (rc) {
         dense_side_free(d, S);
         db->dn = NULL;
@@ -390,13 +459,16 @@ static int hit_cmp(const void *a, const void *b)
     return bm25_hit_before(x, y) ? -1 : bm25_hit_before(y, x) ? 1 : 0;
 }
 
-/* Recompute the scores of hits[0..n) in float64 from the stored rows and
- * re-sort: exact and IVF search then print identical scores for the same
- * hits (sgemm and sgemv round differently in float32). */
-static int rescore(dense_side *d, const float *q, bm25_hit *hits, size_t n, mn_err *err)
+int search_dense_rescore(search_db *db, const bm25_hit *hits, size_t n, double *s64, mn_err *err)
 {
+    dense_side *d = db->dn;
+    if (!d)
+        return mn_errf(err, MN_EUSAGE, "%s: dense search needs a model (search_dense_attach)", db->dir);
+    const float *q = d->q;
     for (size_t i = 0; i < n; i++) {
         uint64_t s = hits[i].doc >> STORE_SHARD_BITS;
+        if (s >= db->cfg.nshards || !d->sh[s])
+            return mn_errf(err, MN_EFORMAT, "hit chunk %llu: not in this handle's shards", (unsigned long long)hits[i].doc);
         const dense_shard *sh = d->sh[s];
         const uint64_t *ids = dense_shard_ids(sh);
         size_t lo = 0, hi = dense_shard_meta(sh)->count;
@@ -414,43 +486,80 @@ static int rescore(dense_side *d, const float *q, bm25_hit *hits, size_t n, mn_e
         double acc = 0.0;
         for (uint32_t c = 0; c < d->meta.dim; c++)
             acc += (double)q[c] * row[c];
-        hits[i].score = acc;
+        s64[i] = acc;
     }
-    qsort(hits, n, sizeof *hits, hit_cmp);
     return 0;
 }
 
-int search_dense(search_db *db, const char *query, size_t len, size_t k, bm25_hit **hits, size_t *n, mn_err *err)
+int search_dense_candidates(search_db *db, const char *query, size_t len, size_t k, bm25_hit **hits, size_t *n,
+                            mn_err *err)
 {
     *hits = NULL;
     *n = 0;
     dense_side *d = db->dn;
     if (!d)
         return mn_errf(err, MN_EUSAGE, "%s: dense search needs a model (search_dense_attach)", db->dir);
-    float *q = xmalloc(d->meta.dim * sizeof *q);
+    if (!db->nown)
+        return 0;
     bm25_topk t = {0};
-    int empty = 0, rc = embed_query(d, query, len, q, &empty, err);
+    int empty = 0, rc = embed_query(d, query, len, d->q, &empty, err);
     if (!rc)
         rc = bm25_topk_init(&t, empty ? 0 : k, err);
     for (uint32_t s = 0; !rc && s < db->cfg.nshards; s++) {
+        if (!db->own[s])
+            continue;
         if (d->ix)
-            rc = ivf_search(d->ix[s], q, 1, d->nprobe, &t, err);
+            rc = ivf_search(d->ix[s], d->q, 1, d->nprobe, &t, err);
         else
             rc = dense_topk_exact(dense_shard_matrix(d->sh[s]), dense_shard_ids(d->sh[s]),
-                                  dense_shard_meta(d->sh[s])->count, d->meta.dim, q, 1, &t, err);
+                                  dense_shard_meta(d->sh[s])->count, d->meta.dim, d->q, 1, &t, err);
     }
     if (!rc && (*n = bm25_topk_sort(&t))) {
         *hits = xmalloc(*n * sizeof **hits);
         memcpy(*hits, t.hit, *n * sizeof **hits);
-        if ((rc = rescore(d, q, *hits, *n, err))) {
-            free(*hits);
-            *hits = NULL;
-            *n = 0;
-        }
     }
     bm25_topk_free(&t);
-    free(q);
     return rc;
+}
+
+/* The candidates' scores recomputed in float64 from the stored rows and
+ * re-sorted: exact and IVF search then print identical scores for the
+ * same hits (sgemm and sgemv round differently in float32). */
+int search_dense(search_db *db, const char *query, size_t len, size_t k, bm25_hit **hits, size_t *n, mn_err *err)
+{
+    int rc = search_dense_candidates(db, query, len, k, hits, n, err);
+    double *s64 = rc ? NULL : xmalloc((*n ? *n : 1) * sizeof *s64);
+    if (!rc && !(rc = search_dense_rescore(db, *hits, *n, s64, err))) {
+        for (size_t i = 0; i < *n; i++)
+            (*hits)[i].score = s64[i];
+        qsort(*hits, *n, sizeof **hits, hit_cmp);
+    }
+    if (rc) {
+        free(*hits);
+        *hits = NULL;
+        *n = 0;
+    }
+    free(s64);
+    return rc;
+}
+
+void search_hits_sort(bm25_hit *hits, size_t n)
+{
+    qsort(hits, n, sizeof *hits, hit_cmp);
+}
+
+int search_fuse(const bm25_hit *lb, size_t nb, const bm25_hit *ld, size_t nd, search_fusion fusion, double alpha,
+                size_t k, bm25_hit **hits, size_t *n, mn_err *err)
+{
+    *hits = NULL;
+    *n = 0;
+    if (!(alpha >= 0.0 && alpha <= 1.0))
+        return mn_errf(err, MN_ERANGE, "hybrid: alpha %g outside [0, 1]", alpha);
+    const bm25_hit *lists[2] = {lb, ld};
+    size_t ns[2] = {nb, nd};
+    double w[2] = {1.0 - alpha, alpha};
+    return fusion == SEARCH_FUSION_RRF ? fusion_rrf(lists, ns, 2, FUSION_RRF_K, k, hits, n, err)
+                                       : fusion_score(lists, ns, 2, w, k, hits, n, err);
 }
 
 int search_hybrid(search_db *db, const bm25_params *p, const char *query, size_t len, size_t k, size_t depth,
@@ -465,13 +574,8 @@ int search_hybrid(search_db *db, const bm25_params *p, const char *query, size_t
     int rc = search_bm25(db, p, query, len, depth, &lb, &nb, err);
     if (!rc)
         rc = search_dense(db, query, len, depth, &ld, &nd, err);
-    if (!rc) {
-        const bm25_hit *lists[2] = {lb, ld};
-        size_t ns[2] = {nb, nd};
-        double w[2] = {1.0 - alpha, alpha};
-        rc = fusion == SEARCH_FUSION_RRF ? fusion_rrf(lists, ns, 2, FUSION_RRF_K, k, hits, n, err)
-                                         : fusion_score(lists, ns, 2, w, k, hits, n, err);
-    }
+    if (!rc)
+        rc = search_fuse(lb, nb, ld, nd, fusion, alpha, k, hits, n, err);
     free(lb);
     free(ld);
     return rc;

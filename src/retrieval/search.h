@@ -20,7 +20,14 @@
  * nprobe > 0, through each shard's IVF index (ivf.h).  Hybrid search
  * fuses the BM25 and dense top-`depth` lists (fusion.h).
  *
- * Non-goals (for now): reranking, WAND pruning, MPI distribution,
+ * Distribution (src/dist/, cmd_search.c): search_db_open_part opens only
+ * the shards s with s mod nparts == part; the split-up BM25 entries
+ * (search_bm25_terms, then search_bm25_scored with statistics summed over
+ * all parts) and dense entries (search_dense_candidates, then
+ * search_dense_rescore) let a caller merge the parts' lists into exactly
+ * the single-handle result.
+ *
+ * Non-goals (for now): reranking, WAND pruning,
  * batching several queries into one sgemm (the library supports it; the
  * CLI searches one query at a time). */
 #ifndef MNEMO_RETRIEVAL_SEARCH_H
@@ -40,6 +47,12 @@ typedef struct search_db search_db;
  * (not a DB, corrupt meta or chunk lengths), MN_EMISMATCH (shards
  * disagree), MN_ENOMEM (no room for the chunk lengths). */
 int search_db_open(const char *dir, search_db **out, mn_err *err);
+/* Open part `part` of nparts: only the shards s with s mod nparts == part
+ * (shard 0 is read for the configuration, then closed when not owned).
+ * Searches see only those shards; search_db_stats sums only them;
+ * search_db_meta is zero for the others and search_db_chunk finds no chunk
+ * of theirs.  Errors: those of search_db_open, MN_ERANGE (part >= nparts). */
+int search_db_open_part(const char *dir, uint32_t part, uint32_t nparts, search_db **out, mn_err *err);
 void search_db_close(search_db *db);
 
 const db_config *search_db_config(const search_db *db);
@@ -54,6 +67,20 @@ bm25_stats search_db_stats(const search_db *db);
  * postings), MN_ERANGE (bad k1/b), MN_EIO. */
 int search_bm25(search_db *db, const bm25_params *p, const char *query, size_t len, size_t k, bm25_hit **hits,
                 size_t *n, mn_err *err);
+
+/* Analyze query[0..len) and decode its terms' postings in the handle's
+ * shards (kept in the handle for search_bm25_scored): *nterms distinct
+ * terms in order of first occurrence, *df (malloc'd [nterms], caller frees)
+ * their document frequencies over the handle's shards.  Errors: MN_EFORMAT
+ * (invalid UTF-8, corrupt postings), MN_EIO. */
+int search_bm25_terms(search_db *db, const char *query, size_t len, uint64_t **df, size_t *nterms, mn_err *err);
+/* Score the last search_bm25_terms query over the handle's shards with
+ * collection statistics st and per-term df[nterms] (e.g. summed over every
+ * part), best k into *hits as search_bm25.  A document's score sums its
+ * terms in query order whatever the shard split.  Errors: MN_ERANGE (bad
+ * k1/b), MN_EFORMAT, MN_ENOMEM. */
+int search_bm25_scored(search_db *db, const bm25_params *p, const bm25_stats *st, const uint64_t *df, size_t k,
+                       bm25_hit **hits, size_t *n, mn_err *err);
 
 /* Attach the dense side: open every shard's embeddings (and, when
  * nprobe > 0, its IVF index), check them against each other and against
@@ -72,8 +99,25 @@ int search_dense_attach(search_db *db, const char *model_dir, size_t nprobe, mn_
  * search_dense_attach (else MN_EUSAGE).  Errors: MN_EFORMAT (invalid
  * UTF-8), the engine's errors, MN_ENOMEM. */
 int search_dense(search_db *db, const char *query, size_t len, size_t k, bm25_hit **hits, size_t *n, mn_err *err);
+/* search_dense's two steps.  Candidates: the best k by float32 score over
+ * the handle's shards (hit.score the float32 score), best first; the
+ * query's embedding is kept for the rescoring.  Rescore: s64[i] = the
+ * float64 score of hits[i] (in the handle's shards) against the last
+ * candidates' query, hits unchanged.  A handle with no shards has no
+ * candidates.  Errors: as search_dense; MN_EFORMAT (a hit not in the
+ * handle's shards). */
+int search_dense_candidates(search_db *db, const char *query, size_t len, size_t k, bm25_hit **hits, size_t *n,
+                            mn_err *err);
+int search_dense_rescore(search_db *db, const bm25_hit *hits, size_t n, double *s64, mn_err *err);
+/* Sort hits best first (bm25_hit_before: higher score, then smaller id). */
+void search_hits_sort(bm25_hit *hits, size_t n);
 
 typedef enum search_fusion { SEARCH_FUSION_RRF, SEARCH_FUSION_SCORE } search_fusion;
+
+/* Fuse a BM25 list lb[nb] and a dense list ld[nd] (best first) into the
+ * best k as search_hybrid does.  Errors: MN_ERANGE (alpha), MN_ENOMEM. */
+int search_fuse(const bm25_hit *lb, size_t nb, const bm25_hit *ld, size_t nd, search_fusion fusion, double alpha,
+                size_t k, bm25_hit **hits, size_t *n, mn_err *err);
 
 /* BM25 (params p) and dense top-`depth` lists fused into the best k:
  * reciprocal-rank fusion (k = 60) or normalised-score fusion with weight
