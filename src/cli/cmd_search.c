@@ -664,14 +664,8 @@ int cmd_stats(int argc, char **argv)
     }
     if (!(rc = args_require(&a, "db", &dir, &err)) && a.npos)
         rc = mn_errf(&err, MN_EUSAGE, "argument '%s': unexpected", a.pos[0]);
-    if (!rc && !(rc = search_db_open(dir, &db, &err))) {
-        const db_config *cfg = search_db_config(db);
-        store_meta *m = xmalloc(cfg->nshards * sizeof *m);
-        for (uint32_t s = 0; s < cfg->nshards; s++)
-            m[s] = *search_db_meta(db, s);
-        rc = manifest_verify(dir, cfg, m, &text, &err);
-        free(m);
-    }
+    if (!rc && !(rc = search_db_open(dir, &db, &err)))
+        rc = search_db_verify_manifest(db, dir, &text, &err);
     if (!rc)
         fputs(text, stdout);
     free(text);

@@ -201,6 +201,17 @@ const store_meta *search_db_meta(const search_db *db, uint32_t s)
     return &db->meta[s];
 }
 
+int search_db_verify_manifest(const search_db *db, const char *dir, char **text, mn_err *err)
+{
+    const db_config *cfg = search_db_config(db);
+    store_meta *m = xmalloc(cfg->nshards * sizeof *m);
+    for (uint32_t s = 0; s < cfg->nshards; s++)
+        m[s] = *search_db_meta(db, s);
+    int rc = manifest_verify(dir, cfg, m, text, err);
+    free(m);
+    return rc;
+}
+
 bm25_stats search_db_stats(const search_db *db)
 {
     return db->st;

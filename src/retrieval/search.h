@@ -58,6 +58,12 @@ void search_db_close(search_db *db);
 const db_config *search_db_config(const search_db *db);
 /* Committed counters of shard s < config->nshards. */
 const store_meta *search_db_meta(const search_db *db, uint32_t s);
+
+/* Check dir/manifest.json against the shards' committed counters
+ * (manifest_verify with every shard's meta).  On success *text is the
+ * manifest's text (caller frees).  Needs a DB opened on all its shards.
+ * Errors: those of manifest_verify. */
+int search_db_verify_manifest(const search_db *db, const char *dir, char **text, mn_err *err);
 /* Collection-wide BM25 statistics. */
 bm25_stats search_db_stats(const search_db *db);
 

@@ -305,11 +305,8 @@ static void test_ingest_one_and_three_shards_same_chunks(void)
     /* the manifest verifies against the shards */
     search_db *db;
     CHECK_EQ_INT(search_db_open(d3, &db, &err), 0);
-    store_meta m[3];
-    for (uint32_t s = 0; s < 3; s++)
-        m[s] = *search_db_meta(db, s);
     char *text = NULL;
-    int rc = manifest_verify(d3, search_db_config(db), m, &text, &err);
+    int rc = search_db_verify_manifest(db, d3, &text, &err);
     search_db_close(db);
     CHECK_MSG(rc == 0, "%s", err.msg);
     CHECK_STR_CONTAINS(text, "\"shards\": 3");

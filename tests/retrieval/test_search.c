@@ -355,11 +355,8 @@ static void test_search_manifest_detects_interrupted_ingest(void)
     CHECK(waitpid(pid, &st, 0) == pid && WIFEXITED(st) && WEXITSTATUS(st) == 137);
     search_db *db;
     CHECK_EQ_INT(search_db_open(d, &db, &err), 0);
-    store_meta m[3];
-    for (uint32_t s = 0; s < 3; s++)
-        m[s] = *search_db_meta(db, s);
     char *text = NULL;
-    int rc = manifest_verify(d, search_db_config(db), m, &text, &err);
+    int rc = search_db_verify_manifest(db, d, &text, &err);
     search_db_close(db);
     CHECK_EQ_INT(rc, MN_EMISMATCH);
     CHECK_STR_CONTAINS(err.msg, "manifest.json");
