@@ -26,6 +26,7 @@ static const verb verbs[] = {
     {"eval", cmd_eval, "evaluate a model on a benchmark (retrieval, test-time compute, scores)"},
     {"run", cmd_run, "run a job file (also under mpirun/srun): durable, resumable"},
     {"contam", cmd_contam, "contamination audit of a benchmark against a DB or raw corpus files"},
+    {"multiplier", cmd_multiplier, "compute-multiplier study and report over eval result directories"},
 };
 
 static void usage(FILE *f)

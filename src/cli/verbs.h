@@ -19,6 +19,7 @@ int cmd_stats(int argc, char **argv);      /* cli/cmd_search.c */
 int cmd_eval(int argc, char **argv);       /* cli/cmd_eval.c */
 int cmd_run(int argc, char **argv);        /* cli/cmd_run.c */
 int cmd_contam(int argc, char **argv);     /* cli/cmd_contam.c */
+int cmd_multiplier(int argc, char **argv); /* cli/cmd_multiplier.c */
 
 /* Print "mnemo: MSG" on stderr and return mn_exit_code(code). */
 int cli_fail(int code, const char *msg);
