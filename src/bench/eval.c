@@ -57,18 +57,28 @@ static int parse_count(const char *arg, const char *s, int *n, mn_err *err)
     return 0;
 }
 
+size_t eval_rerank_depth(const eval_opts *o)
+{
+    if (!o->rerank)
+        return o->k;
+    if (o->rerank_depth)
+        return o->rerank_depth;
+    return o->k > EVAL_RERANK_DEPTH_MIN ? o->k : EVAL_RERANK_DEPTH_MIN;
+}
+
 size_t eval_retrieval_depth(const eval_opts *o)
 {
-    return o->k + (o->decontaminate ? EVAL_DECONTAM_EXTRA : 0);
+    return eval_rerank_depth(o) + (o->decontaminate ? EVAL_DECONTAM_EXTRA : 0);
 }
 
 /* Drop item i's passages that share an n-gram with it (question and
- * answer), keep the first k of the rest. */
+ * answer), keep the first eval_rerank_depth of the rest (k without a
+ * reranker). */
 static void decontaminate(eval_ctx *c, size_t i)
 {
     eval_item *ev = &c->ev[i];
     const bench_item *it = &c->items.items[i];
-    size_t keep = 0, k = c->o->k;
+    size_t keep = 0, k = eval_rerank_depth(c->o);
     ev->dropped = 0;
     if (c->o->decontaminate && ev->np) {
         size_t ql = strlen(it->question), al = it->answer ? strlen(it->answer) : 0;
@@ -362,15 +372,29 @@ json_t *eval_record_new(eval_ctx *c, size_t i)
         json_object_set_new(r, "gold", json_integer(it->answer_index));
     json_object_set_new(r, "reference", json_string(it->answer ? it->answer : ""));
     if (c->has_passages) {
+        const eval_item *ev = &c->ev[i];
+        /* the first stage: all candidates when reranked */
+        size_t n = ev->reranked ? ev->ncand : ev->np;
+        const uint64_t *chunk = ev->reranked ? ev->cand_chunk : ev->chunk;
+        const double *score = ev->reranked ? ev->cand_score : ev->score;
         json_t *ids = json_array(), *sc = json_array();
-        for (size_t j = 0; j < c->ev[i].np; j++) {
-            json_array_append_new(ids, json_integer((json_int_t)c->ev[i].chunk[j]));
-            json_array_append_new(sc, json_real(c->ev[i].score[j]));
+        for (size_t j = 0; j < n; j++) {
+            json_array_append_new(ids, json_integer((json_int_t)chunk[j]));
+            json_array_append_new(sc, json_real(score[j]));
         }
         json_object_set_new(r, "retrieved", ids);
         json_object_set_new(r, "retrieved_scores", sc);
         if (c->o->decontaminate)
-            json_object_set_new(r, "decontaminated", json_integer((json_int_t)c->ev[i].dropped));
+            json_object_set_new(r, "decontaminated", json_integer((json_int_t)ev->dropped));
+        if (ev->reranked) {
+            json_t *rids = json_array(), *rsc = json_array();
+            for (size_t j = 0; j < ev->np; j++) {
+                json_array_append_new(rids, json_integer((json_int_t)ev->chunk[j]));
+                json_array_append_new(rsc, json_real(ev->rscore[j]));
+            }
+            json_object_set_new(r, "reranked", rids);
+            json_object_set_new(r, "rerank_scores", rsc);
+        }
     }
     return r;
 }
@@ -440,6 +464,8 @@ static json_t *config_json(const eval_ctx *c)
         json_object_set_new(r, "budget", json_integer((json_int_t)o->budget));
         json_object_set_new(r, "order", json_string(o->order == PROMPT_RAG_BEST_LAST ? "best-last" : "best-first"));
         json_object_set_new(r, "decontaminate", json_integer((json_int_t)o->decontaminate));
+        json_object_set_new(r, "rerank", o->rerank ? json_string(o->rerank) : json_null());
+        json_object_set_new(r, "rerank_depth", o->rerank ? json_integer((json_int_t)eval_rerank_depth(o)) : json_null());
     }
     json_object_set_new(j, "retrieval", r);
     json_t *t = json_object();
@@ -597,9 +623,11 @@ static void ctx_free(eval_ctx *c)
         free(ev->pid);
         free(ev->chunk);
         free(ev->score);
+        eval_rerank_clear(ev);
     }
     free(c->ev);
     reranker_close(c->verifier);
+    reranker_close(c->rr);
     search_db_close(c->db);
     engine_free(c->e);
     tokenizer_free(c->tok);
@@ -610,6 +638,28 @@ static void ctx_free(eval_ctx *c)
 }
 
 /* ---- the session ---- */
+
+/* Check the rerank options and load a MODEL_DIR reranker. */
+static int open_reranker(eval_ctx *c, mn_err *err)
+{
+    const eval_opts *o = c->o;
+    if (!o->rerank) {
+        if (o->rerank_depth)
+            return mn_errf(err, MN_EUSAGE, "--rerank-depth %zu is for --rerank self|MODEL_DIR", o->rerank_depth);
+        return 0;
+    }
+    if (!o->db)
+        return mn_errf(err, MN_EUSAGE, "--rerank %s reranks retrieved passages: it needs --retrieval DB", o->rerank);
+    if (o->rerank_depth && o->rerank_depth < o->k)
+        return mn_errf(err, MN_EUSAGE, "--rerank-depth %zu is smaller than --k %zu", o->rerank_depth, o->k);
+    if (!*o->rerank)
+        return mn_errf(err, MN_EUSAGE, "--rerank: expected self or a reranker model directory, got ''");
+    c->rerank_self = !strcmp(o->rerank, "self");
+    if (c->rerank_self)
+        return 0;
+    int rc = reranker_open(o->rerank, NULL, &c->rr, err);
+    return rc ? mn_err_prefix(err, "--rerank: ") : 0;
+}
 
 int eval_session_open(const eval_opts *o, eval_session **out, mn_err *err)
 {
@@ -627,6 +677,8 @@ int eval_session_open(const eval_opts *o, eval_session **out, mn_err *err)
     c->ev = xcalloc(c->items.n ? c->items.n : 1, sizeof *c->ev);
     if (!rc && o->verifier)
         rc = reranker_open(o->verifier, NULL, &c->verifier, err);
+    if (!rc)
+        rc = open_reranker(c, err);
     if (rc) {
         eval_session_close(c);
         return rc;
@@ -675,6 +727,7 @@ void eval_session_set_passages(eval_session *c, size_t i, size_t n, const uint64
     free(ev->pid);
     free(ev->chunk);
     free(ev->score);
+    eval_rerank_clear(ev);
     ev->np = n;
     ev->chunk = xcalloc(n ? n : 1, sizeof *ev->chunk);
     ev->score = xcalloc(n ? n : 1, sizeof *ev->score);
@@ -699,6 +752,8 @@ int eval_session_score(eval_session *c, size_t first, size_t n, json_t **recs, m
     int rc = 0;
     for (size_t j = 0; j < n; j++)
         recs[j] = NULL;
+    for (size_t i = first; !rc && i < first + n; i++)
+        rc = eval_rerank_item(c, i, err);
     for (size_t i = first; !rc && i < first + n;) {
         /* a run of items of one kind, at most BLOCK (MC) or batch (generation) */
         size_t m = 1;

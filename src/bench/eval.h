@@ -9,6 +9,18 @@
  *      other kinds: --shots-from);
  *   2. retrieval (when a DB is given): the item's question is the query;
  *      BM25, dense or hybrid top-k; the chunk ids and scores are recorded;
+ *      with a reranker (--rerank) the first stage passes on rerank_depth
+ *      candidates (default max(k, 20), as `mnemo search`), decontamination
+ *      (if on) drops passages first, then the reranker scores the rest and
+ *      the best k (ties: first-stage order) go into the prompt, best first:
+ *        self      query likelihood with the evaluated model (UPR,
+ *                  bench/rerank_upr.h): mean log P(question | passage
+ *                  template), one pair at a time;
+ *        MODEL_DIR a Qwen3-Reranker-style model (retrieval/rerank.h):
+ *                  P(yes) for (query = the question, doc = the passage));
+ *      reranking happens when a block of items is scored (so `mnemo run`
+ *      reranks on the rank that scores the chunk), one item at a time,
+ *      and gives the same records whatever the batch size or rank count;
  *   3. prompts (prompt.h) with the passages under a token budget, in the
  *      chat format asked for;
  *   4. scoring, by the item's kind and the method:
@@ -74,6 +86,9 @@ typedef struct eval_opts {
     prompt_rag_order order;
     size_t decontaminate;       /* N > 0: drop passages sharing a word N-gram with the item (decontam.h);
                                    EVAL_DECONTAM_EXTRA more passages are retrieved to make up for them */
+    const char *rerank;         /* NULL: no reranking; "self": query likelihood with the evaluated
+                                   model (UPR); else a Qwen3-Reranker-style model directory */
+    size_t rerank_depth;        /* first-stage candidates reranked (>= k); 0: max(k, 20) */
     /* test-time compute */
     eval_ttc ttc;
     int ttc_n;                  /* K of sc:K, N of bestofn:N */
@@ -93,8 +108,14 @@ typedef struct eval_opts {
 
 #define EVAL_DECONTAM_EXTRA 10
 
-/* Passages to retrieve per item: k, plus EVAL_DECONTAM_EXTRA when
- * decontaminating. */
+#define EVAL_RERANK_DEPTH_MIN 20 /* the default rerank depth is max(k, this) */
+
+/* Candidates the first stage passes on after decontamination: k without a
+ * reranker, with one rerank_depth (0: max(k, EVAL_RERANK_DEPTH_MIN)). */
+size_t eval_rerank_depth(const eval_opts *o);
+
+/* Passages to retrieve per item: eval_rerank_depth(o), plus
+ * EVAL_DECONTAM_EXTRA when decontaminating. */
 size_t eval_retrieval_depth(const eval_opts *o);
 
 /* The defaults: method auto, chat none, k 3, bm25, budget 1024, best
@@ -111,8 +132,10 @@ int eval_ttc_parse(const char *s, eval_opts *o, mn_err *err);
  * evaluation (eval_opts, borrowed: it must outlive the session). */
 typedef struct eval_ctx eval_session;
 
-/* Load the items, the few-shot pool, the model, tokenizer and verifier; no
- * retrieval yet.  Errors: those of the loaders and the model. */
+/* Load the items, the few-shot pool, the model, tokenizer, verifier and
+ * reranker; no retrieval yet.  Errors: those of the loaders and the models;
+ * MN_EUSAGE for a reranker without o->db, a rerank_depth without a
+ * reranker or below k. */
 int eval_session_open(const eval_opts *o, eval_session **out, mn_err *err);
 void eval_session_close(eval_session *s);
 size_t eval_session_count(const eval_session *s);
@@ -122,11 +145,14 @@ const char *eval_session_query(const eval_session *s, size_t i);
 /* Retrieve every item's passages in this process (no-op without o->db). */
 int eval_session_retrieve(eval_session *s, mn_err *err);
 /* Give item i the passages retrieved elsewhere (copied): chunk ids,
- * scores and texts text[j][0..len[j]), best first. */
+ * scores and texts text[j][0..len[j]), best first: the first stage's
+ * eval_retrieval_depth(o) hits (decontaminated and trimmed here; reranked
+ * when the item is scored). */
 void eval_session_set_passages(eval_session *s, size_t i, size_t n, const uint64_t *chunk, const double *score,
                                const char *const *text, const size_t *len);
-/* Score items [first, first + n): recs[j] gets item first + j's record (a
- * new reference).  The same range gives the same records in any process.
+/* Score items [first, first + n) (reranking their passages first when
+ * o->rerank): recs[j] gets item first + j's record (a new reference).  The
+ * same range gives the same records in any process.
  * On error every recs[j] is NULL. */
 int eval_session_score(eval_session *s, size_t first, size_t n, json_t **recs, mn_err *err);
 /* Write o->out_dir/items.jsonl from recs[0..count) (item order) and the

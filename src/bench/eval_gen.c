@@ -15,6 +15,7 @@
  * contains one (the text is cut there afterwards). */
 typedef struct stop_ctx {
     const tokenizer *tok;
+    int32_t eos; /* the model's EOS id (-1: none) */
     const char *stops[PROMPT_MAX_STOPS];
     size_t n;
 } stop_ctx;
@@ -33,12 +34,16 @@ static int stop_check(void *ctx, const int32_t *ids, int n)
     return hit;
 }
 
-/* One sample's decoded text, cut at the first stop string. */
+/* One sample's decoded text, cut at the first stop string.  A final EOS
+ * token (generation keeps it, as transformers does) is not part of the text:
+ * lm-eval decodes with skip_special_tokens. */
 static char *sample_text(const stop_ctx *s, const ttc_seq *q)
 {
     char *text = NULL;
-    size_t len;
-    if (tokenizer_decode(s->tok, q->ids, (size_t)q->n, &text, &len, NULL))
+    size_t len, n = (size_t)q->n;
+    if (n > 0 && s->eos >= 0 && q->ids[n - 1] == s->eos)
+        n--;
+    if (tokenizer_decode(s->tok, q->ids, n, &text, &len, NULL))
         return xstrdup("");
     for (size_t i = 0; i < s->n; i++) {
         char *at = strstr(text, s->stops[i]);
@@ -183,6 +188,7 @@ static void set_stops(eval_ctx *c, size_t i, prompt_style style, stop_ctx *s)
     prompt_passages rag;
     eval_prompt_opts(c, i, style, &po, &rag);
     s->tok = c->tok;
+    s->eos = c->m->cfg.eos_id;
     s->n = prompt_stop_strings(&po, s->stops);
 }
 

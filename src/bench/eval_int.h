@@ -16,14 +16,21 @@
 #include "retrieval/rerank.h"
 #include "retrieval/search.h"
 
-/* One item's retrieval and prompt. */
+/* One item's retrieval and prompt.  Before reranking the arrays hold the
+ * first stage's candidates; after it (eval_rerank_item) they hold the k
+ * passages of the prompt in reranked order and cand_* the candidates. */
 typedef struct eval_item {
-    size_t np;           /* passages retrieved, best first */
+    size_t np;           /* passages for the prompt, best first */
     uint64_t *chunk;     /* [np] chunk ids */
-    double *score;       /* [np] retrieval scores */
+    double *score;       /* [np] first-stage scores */
     char **ptext;        /* [np] passage texts (owned) */
     char **pid;          /* [np] chunk ids as text (owned), for the prompt's {id} */
     size_t dropped;      /* passages dropped by decontamination */
+    int reranked;        /* eval_rerank_item ran */
+    size_t ncand;        /* first-stage candidates (when reranked) */
+    uint64_t *cand_chunk; /* [ncand] their chunk ids, first-stage order */
+    double *cand_score;  /* [ncand] their first-stage scores */
+    double *rscore;      /* [np] reranker scores of the kept passages (when reranked) */
 } eval_item;
 
 typedef struct eval_ctx {
@@ -43,6 +50,8 @@ typedef struct eval_ctx {
     search_db *db;
     eval_item *ev;           /* [items.n] */
     reranker *verifier;
+    reranker *rr;            /* --rerank MODEL_DIR */
+    int rerank_self;         /* --rerank self */
     double temperature;      /* resolved */
     size_t correct;          /* items answered correctly */
     int has_passages;        /* retrieval ran (here or elsewhere) */
@@ -67,6 +76,14 @@ void eval_record_prompt(json_t *rec, const char *sha, size_t tokens, const promp
 /* Make sure the engine has at least `slots` KV slots of `len` positions
  * (recreated larger when not). */
 int eval_engine_ensure(eval_ctx *c, int slots, int len, mn_err *err);
+
+/* Rerank item i's passages (o->rerank; a no-op once done or without
+ * one): score every candidate, keep the best k in score order (ties: first-
+ * stage order).  eval_rerank.c.  Errors: the scorer's, with the item named. */
+int eval_rerank_item(eval_ctx *c, size_t i, mn_err *err);
+
+/* Free item i's candidate and rerank arrays (eval_rerank.c). */
+void eval_rerank_clear(eval_item *ev);
 
 /* Score items [first, first + n) that have choices by log-likelihood;
  * recs[j] gets item first + j's record.  eval_mc.c. */

@@ -2,7 +2,8 @@
  * retrieval and test-time compute (bench/eval.h does the work).
  *
  *   mnemo eval --model DIR --bench KIND:PATH --out DIR [--limit N] [--shots N]
- *              [--retrieval DB --k K --mode bm25|dense|hybrid] [--ttc greedy|sc:K|docsc|bestofn:N] ...
+ *              [--retrieval DB --k K --mode bm25|dense|hybrid [--rerank self|MODEL_DIR --rerank-depth N]]
+ *              [--ttc greedy|sc:K|docsc|bestofn:N] ...
  *
  * Writes DIR/items.jsonl, DIR/summary.json and DIR/<model>/results_<date>.json
  * and prints "mnemo: eval: N items, accuracy A" on stderr. */
@@ -36,6 +37,9 @@ static const arg_spec spec[] = {
     {"budget", 1, "passage tokens per prompt (default 1024)"},
     {"order", 1, "best-first (default) or best-last"},
     {"decontaminate", 1, "drop retrieved passages sharing a word N-gram with the item (e.g. 13)"},
+    {"rerank", 1, "rerank the first stage's candidates, keep the best k: self (the model's log P(question | "
+                  "passage), UPR) or a Qwen3-Reranker-style MODEL_DIR (P(yes))"},
+    {"rerank-depth", 1, "first-stage candidates to rerank (default max(k, 20); >= k)"},
     {"ttc", 1, "greedy (default), sc:K, docsc or bestofn:N"},
     {"verifier", 1, "bestofn: a Qwen3-Reranker-style model scoring (question, response)"},
     {"temperature", 1, "sampling temperature (default 0.7 for sc:K / bestofn:N with K > 1, else 0)"},
@@ -55,7 +59,9 @@ static const arg_spec spec[] = {
     {"help", 0, "show this help"},
 };
 #define NSPEC ((int)(sizeof spec / sizeof spec[0]))
-#define SYNOPSIS "--model DIR --bench KIND:PATH --out DIR [--limit N] [--shots N] [--retrieval DB --k K] [--ttc ...]"
+#define SYNOPSIS                                                                                                   \
+    "--model DIR --bench KIND:PATH --out DIR [--limit N] [--shots N] [--retrieval DB --k K [--rerank self|DIR]] "   \
+    "[--ttc ...]"
 
 /* "id=ID,question=Q,..." into the jsonl field names (pointing into s). */
 static int parse_fields(char *s, bench_fields *f, mn_err *err)
@@ -113,6 +119,7 @@ static int parse_opts(const args *a, eval_opts *o, char *fields, mn_err *err)
     o->db = args_get(a, "retrieval");
     o->embed_model = args_get(a, "embed-model");
     o->verifier = args_get(a, "verifier");
+    o->rerank = args_get(a, "rerank");
     o->created = args_get(a, "created");
     o->load.member = args_get(a, "member");
     o->load.passphrase = args_get(a, "passphrase");
@@ -132,6 +139,16 @@ static int parse_opts(const args *a, eval_opts *o, char *fields, mn_err *err)
     if ((rc = args_int(a, "decontaminate", 0, 50, &v, err)))
         return rc;
     o->decontaminate = (size_t)v;
+    v = 0;
+    if ((rc = args_int(a, "rerank-depth", 1, 10000, &v, err)))
+        return rc;
+    o->rerank_depth = (size_t)v;
+    if (o->rerank && !o->db)
+        return mn_errf(err, MN_EUSAGE, "--rerank reranks retrieved passages: it needs --retrieval DB");
+    if (o->rerank_depth && !o->rerank)
+        return mn_errf(err, MN_EUSAGE, "--rerank-depth is for --rerank self|MODEL_DIR");
+    if (o->rerank_depth && o->rerank_depth < o->k)
+        return mn_errf(err, MN_EUSAGE, "--rerank-depth %zu is smaller than --k %zu", o->rerank_depth, o->k);
     v = (long)o->budget;
     if ((rc = args_int(a, "budget", 0, 1L << 24, &v, err)))
         return rc;

@@ -39,7 +39,7 @@ enum key_id {
     K_NAME, K_MODEL, K_MODELS, K_BENCH, K_BENCHES, K_OUT, K_TOKENIZER, K_SPLIT, K_LIMIT, K_SHOTS,
     K_SHOTS_FROM, K_METHOD, K_STYLE, K_CHAT, K_SYSTEM, K_MATH_COT, K_ADD_BOS, K_ON_ERROR, K_FIELDS,
     K_GPQA_SEED, K_MEMBER, K_PASSPHRASE, K_RETRIEVAL, K_TTC, K_SEED, K_BATCH, K_THREADS, K_CHUNK, K_CONTAM,
-    K_R_DB, K_R_K, K_R_MODE, K_R_EMBED, K_R_BUDGET, K_R_ORDER, K_R_DECONTAM,
+    K_R_DB, K_R_K, K_R_MODE, K_R_EMBED, K_R_BUDGET, K_R_ORDER, K_R_DECONTAM, K_R_RERANK, K_R_RDEPTH,
     K_T_KIND, K_T_N, K_T_TEMP, K_T_TOP_P, K_T_TOP_K, K_T_MAX_NEW, K_T_VERIFIER,
     K_F_ID, K_F_QUESTION, K_F_ANSWER, K_F_CHOICES, K_F_SUBJECT,
     K_C_N, K_C_RULE, K_C_THRESHOLD, K_C_RCHECK,
@@ -101,7 +101,7 @@ static const key_def KEYS[K_COUNT] = {
     [K_GPQA_SEED] = {"gpqa_seed", T_INT, 0, I64MAX, 0, 0, 0, NULL},
     [K_MEMBER] = {"member", T_STR, 1, 0, 0, 0, 0, NULL},
     [K_PASSPHRASE] = {"passphrase", T_STR, 1, 0, 0, 0, 0, NULL},
-    [K_RETRIEVAL] = {"retrieval", T_MAP, K_R_DB, K_R_DECONTAM, 0, 0, 0, NULL},
+    [K_RETRIEVAL] = {"retrieval", T_MAP, K_R_DB, K_R_RDEPTH, 0, 0, 0, NULL},
     [K_TTC] = {"ttc", T_MAP, K_T_KIND, K_T_VERIFIER, 0, 0, 0, NULL},
     [K_SEED] = {"seed", T_INT, 0, I64MAX, 0, 0, 0, NULL},
     [K_BATCH] = {"batch", T_INT, 1, 4096, 0, 0, 0, NULL},
@@ -115,6 +115,8 @@ static const key_def KEYS[K_COUNT] = {
     [K_R_BUDGET] = {"retrieval.budget", T_INT, 0, 1 << 24, 0, 0, 0, NULL},
     [K_R_ORDER] = {"retrieval.order", T_ENUM, 0, 0, 0, 0, 0, ORDERS},
     [K_R_DECONTAM] = {"retrieval.decontaminate", T_INT, 1, 50, 0, 0, 0, NULL},
+    [K_R_RERANK] = {"retrieval.rerank", T_PATH, 0, 0, 0, 0, 0, NULL}, /* self or a model directory */
+    [K_R_RDEPTH] = {"retrieval.rerank_depth", T_INT, 1, 10000, 0, 0, 0, NULL},
     [K_T_KIND] = {"ttc.kind", T_ENUM, 0, 0, 0, 0, 0, TTC_KINDS},
     [K_T_N] = {"ttc.n", T_INT, 1, 1024, 0, 0, 0, NULL},
     [K_T_TEMP] = {"ttc.temperature", T_NUM, 0, 0, 0, 100, 0, NULL},
@@ -591,6 +593,9 @@ static int check_required(ctx *c)
         return mn_errf(c->err, MN_EUSAGE, "%s: key 'bench' is missing (or 'benches', a list)", c->file);
     if (!given(c, K_OUT))
         return mn_errf(c->err, MN_EUSAGE, "%s: key 'out' is missing", c->file);
+    if (given(c, K_R_RERANK) && !given(c, K_R_DB))
+        return fail_at(c, MN_EUSAGE, c->v[K_R_RERANK].key, "retrieval.rerank",
+                       "reranks retrieved passages: it needs 'retrieval.db'");
     if (given(c, K_RETRIEVAL) && !given(c, K_R_DB))
         return fail_at(c, MN_EUSAGE, c->v[K_RETRIEVAL].key, NULL, "key 'retrieval.db' is missing (the retrieval DB folder)");
     if (given(c, K_CONTAM) && !given(c, K_R_DB))
@@ -613,6 +618,14 @@ static int check_ttc(ctx *c)
     if (!strcmp(kind, "docsc") && !given(c, K_RETRIEVAL))
         return fail_at(c, MN_EUSAGE, c->v[K_T_KIND].val, "ttc.kind",
                        "docsc needs a 'retrieval' section (one sample per retrieved passage)");
+    if (given(c, K_R_RDEPTH) && !given(c, K_R_RERANK))
+        return fail_at(c, MN_EUSAGE, c->v[K_R_RDEPTH].key, "retrieval.rerank_depth",
+                       "is for 'retrieval.rerank' (self or a reranker model), which is not given");
+    int64_t k = given(c, K_R_K) ? c->v[K_R_K].i : 3; /* eval_opts_default's k */
+    if (given(c, K_R_RDEPTH) && c->v[K_R_RDEPTH].i < k)
+        return fail_at(c, MN_EUSAGE, c->v[K_R_RDEPTH].val, "retrieval.rerank_depth",
+                       "%lld candidates cannot give k = %lld passages (%s)", (long long)c->v[K_R_RDEPTH].i,
+                       (long long)k, given(c, K_R_K) ? "retrieval.k" : "the default k");
     if (given(c, K_R_MODE) && c->v[K_R_MODE].i != EVAL_RETR_BM25 && !given(c, K_R_EMBED))
         return fail_at(c, MN_EUSAGE, c->v[K_R_MODE].val, "retrieval.mode",
                        "%s needs 'retrieval.embed_model' (the model the DB was embedded with)", c->v[K_R_MODE].s);
@@ -783,6 +796,13 @@ static int check_files(ctx *c)
         return rc;
     if (given(c, K_T_VERIFIER) && (rc = check_model_dir(c, c->v[K_T_VERIFIER].val, "ttc.verifier", c->v[K_T_VERIFIER].s)))
         return rc;
+    if (given(c, K_R_RERANK) && strcmp(c->v[K_R_RERANK].s, "self") &&
+        (rc = check_model_dir(c, c->v[K_R_RERANK].val, "retrieval.rerank", c->v[K_R_RERANK].s)))
+        return rc;
+    if (given(c, K_R_RERANK) && strcmp(c->v[K_R_RERANK].s, "self") &&
+        !has_file(c->v[K_R_RERANK].s, "tokenizer.json"))
+        return fail_line(c, MN_EIO, c->v[K_R_RERANK].val, "retrieval.rerank", "%s: no tokenizer.json (a reranker needs its own)",
+                         c->v[K_R_RERANK].s);
     return 0;
 }
 
@@ -847,6 +867,8 @@ static void build(ctx *c, const char *file)
     NUM(K_R_BUDGET, budget, size_t);
     NUM(K_R_ORDER, order, prompt_rag_order);
     NUM(K_R_DECONTAM, decontaminate, size_t);
+    STR(K_R_RERANK, rerank);
+    NUM(K_R_RDEPTH, rerank_depth, size_t);
     NUM(K_T_KIND, ttc, eval_ttc);
     NUM(K_T_N, ttc_n, int);
     if (given(c, K_T_TEMP))
@@ -1057,6 +1079,10 @@ char *job_canonical(const job *j, size_t t)
         json_object_set_new(retr, "budget", json_integer((json_int_t)o.budget));
         json_object_set_new(retr, "order", json_string(ORDERS[o.order]));
         json_object_set_new(retr, "decontaminate", json_integer((json_int_t)o.decontaminate));
+        if (o.rerank) { /* only when set: the text of jobs without a reranker stays as before */
+            json_object_set_new(retr, "rerank", json_string(o.rerank));
+            json_object_set_new(retr, "rerank_depth", json_integer((json_int_t)eval_rerank_depth(&o)));
+        }
     }
     json_object_set_new(r, "retrieval", retr);
     json_object_set_new(ttc, "kind", json_string(TTC_KINDS[o.ttc]));

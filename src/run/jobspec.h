@@ -16,7 +16,9 @@
  *   fields: {id, question, answer, choices, subject: STRING}   (jsonl benchmarks)
  *   gpqa_seed: INT>=0  member: STRING  passphrase: STRING
  *   retrieval: {db: PATH (required), k: 1..1000, mode: bm25|dense|hybrid,
- *               embed_model: PATH, budget: 0..16777216, order: best-first|best-last}
+ *               embed_model: PATH, budget: 0..16777216, order: best-first|best-last,
+ *               decontaminate: 1..50, rerank: self|PATH (a Qwen3-Reranker-style model),
+ *               rerank_depth: 1..10000 (>= k; default max(k, 20); needs rerank)}
  *   ttc: {kind: greedy|sc|docsc|bestofn, n: 1..1024, temperature: 0..100,
  *         top_p: (0, 1], top_k: INT>=0, max_new_tokens: INT>=1, verifier: PATH}
  *   seed: INT>=0  batch: 1..4096  threads: 0..4096 (0: all cores)
@@ -28,7 +30,8 @@
  * Unknown keys, keys given twice, a mapping or list where a scalar belongs
  * (and the reverse), a second YAML document and impossible combinations
  * (ttc.kind docsc without retrieval, dense/hybrid retrieval without
- * embed_model, ttc.n with greedy or docsc, sc/bestofn without n, sampling
+ * embed_model, rerank without retrieval.db, rerank_depth without rerank
+ * or below k, ttc.n with greedy or docsc, sc/bestofn without n, sampling
  * with log-likelihood scoring, shots for a non-MMLU benchmark without
  * shots_from, math_cot with shots, a verifier outside bestofn, fields
  * without a jsonl benchmark, a sweep whose output folders would collide)
@@ -37,7 +40,8 @@
  * Paths are taken as written: a relative path is relative to the current
  * directory of the process (as on the mnemo command line), not to the job
  * file's folder.  With file checks on (job_load), each must exist: model,
- * embed_model and verifier are directories with config.json (a model
+ * embed_model, verifier and rerank (unless "self") are directories with
+ * config.json (rerank also with tokenizer.json; a model
  * without a 'tokenizer' key also needs MODEL/tokenizer.json), tokenizer is
  * a file, the PATH of each KIND:PATH exists, retrieval.db holds
  * manifest.json.

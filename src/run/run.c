@@ -167,7 +167,7 @@ static dsearch_opts search_opts_of(const eval_opts *eo)
     memset(&o, 0, sizeof o);
     o.mode = eo->mode == EVAL_RETR_BM25 ? DSEARCH_BM25 : eo->mode == EVAL_RETR_DENSE ? DSEARCH_DENSE : DSEARCH_HYBRID;
     o.p = bm25_params_default();
-    o.k = eval_retrieval_depth(eo); /* the session drops and trims when decontaminating */
+    o.k = eval_retrieval_depth(eo); /* the session decontaminates, trims and reranks */
     o.depth = o.k > 100 ? o.k : 100;
     o.fusion = SEARCH_FUSION_RRF;
     o.alpha = 0.5;

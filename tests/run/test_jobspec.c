@@ -69,7 +69,7 @@ static const bad_case BAD[] = {
     {"models_empty.yaml", MN_EUSAGE, "line 1, column 9: key 'models': expected a non-empty list of paths, got an empty list"},
     {"out_list.yaml", MN_EUSAGE, "line 4, column 6: key 'out': expected a path, got a list"},
     {"out_null.yaml", MN_EUSAGE, "line 4, column 5: key 'out': expected a path, got nothing (null)"},
-    {"retrieval_scalar.yaml", MN_EUSAGE, "line 5, column 12: key 'retrieval': expected a mapping (db, k, mode, embed_model, budget, order, decontaminate), got 'db'"},
+    {"retrieval_scalar.yaml", MN_EUSAGE, "line 5, column 12: key 'retrieval': expected a mapping (db, k, mode, embed_model, budget, order, decontaminate, rerank, rerank_depth), got 'db'"},
     {"bench_no_kind.yaml", MN_EUSAGE, "line 3, column 8: key 'bench': expected KIND:PATH with KIND one of mmlu, gpqa, math500, simpleqa, jsonl, got 'tests/fixtures/bench/mmlu/data'"},
     {"bench_bad_kind.yaml", MN_EUSAGE, "line 3, column 8: key 'bench': expected KIND:PATH with KIND one of mmlu, gpqa, math500, simpleqa, jsonl, got 'arc:tests/fixtures/bench'"},
     {"benches_bad_item.yaml", MN_EUSAGE, "line 5, column 5: key 'benches[1]': expected KIND:PATH with KIND one of mmlu, gpqa, math500, simpleqa, jsonl, got 'gpqa:'"},
@@ -91,6 +91,11 @@ static const bad_case BAD[] = {
     {"two_documents.yaml", MN_EFORMAT, "line 6: a second YAML document (a job file holds one mapping)"},
     /* impossible combinations */
     {"docsc_no_retrieval.yaml", MN_EUSAGE, "line 7, column 9: key 'ttc.kind': docsc needs a 'retrieval' section (one sample per retrieved passage)"},
+    {"rerank_no_db.yaml", MN_EUSAGE, "line 6, column 3: key 'retrieval.rerank': reranks retrieved passages: it needs 'retrieval.db'"},
+    {"rerank_depth_no_rerank.yaml", MN_EUSAGE, "line 8, column 3: key 'retrieval.rerank_depth': is for 'retrieval.rerank' (self or a reranker model), which is not given"},
+    {"rerank_depth_below_k.yaml", MN_EUSAGE, "line 9, column 17: key 'retrieval.rerank_depth': 4 candidates cannot give k = 5 passages (retrieval.k)"},
+    {"rerank_depth_below_default_k.yaml", MN_EUSAGE, "line 8, column 17: key 'retrieval.rerank_depth': 2 candidates cannot give k = 3 passages (the default k)"},
+    {"rerank_depth_zero.yaml", MN_EUSAGE, "line 8, column 17: key 'retrieval.rerank_depth': expected an integer in [1, 10000], got '0'"},
     {"dense_no_embed.yaml", MN_EUSAGE, "line 7, column 9: key 'retrieval.mode': dense needs 'retrieval.embed_model' (the model the DB was embedded with)"},
     {"n_with_greedy.yaml", MN_EUSAGE, "line 6, column 3: key 'ttc.n': kind greedy takes no n (n is for sc and bestofn)"},
     {"n_with_docsc.yaml", MN_EUSAGE, "line 7, column 20: key 'ttc.n': kind docsc takes no n (n is for sc and bestofn)"},
@@ -114,6 +119,8 @@ static const bad_case BAD[] = {
     {"shots_from_absent.yaml", MN_EIO, "line 6: key 'shots_from': tests/fixtures/bench/nope.csv: does not exist"},
     {"db_not_db.yaml", MN_EIO, "line 6: key 'retrieval.db': tests/fixtures/bench: not a retrieval DB (no manifest.json)"},
     {"embed_not_model.yaml", MN_EIO, "line 8: key 'retrieval.embed_model': tests/fixtures/bench: not a directory with config.json"},
+    {"rerank_not_model.yaml", MN_EIO, "line 7: key 'retrieval.rerank': tests/fixtures/nope: not a directory with config.json"},
+    {"rerank_no_tokenizer.yaml", MN_EIO, "line 7: key 'retrieval.rerank': tests/fixtures/eval/qwen3_vocab: no tokenizer.json (a reranker needs its own)"},
     {"verifier_not_model.yaml", MN_EIO, "line 8: key 'ttc.verifier': tests/fixtures/nope: not a directory with config.json"},
 };
 #define NBAD (sizeof BAD / sizeof BAD[0])
@@ -236,6 +243,8 @@ static void test_jobspec_every_key_reaches_eval_opts(void)
         "  embed_model: models/E\n"
         "  budget: 300\n"
         "  order: best-last\n"
+        "  rerank: models/R\n"
+        "  rerank_depth: 12\n"
         "ttc:\n"
         "  kind: bestofn\n"
         "  n: 6\n"
@@ -266,12 +275,14 @@ static void test_jobspec_every_key_reaches_eval_opts(void)
     CHECK(o.load.seed == 99 && !strcmp(o.load.member, "dataset/q.jsonl") && !strcmp(o.load.passphrase, "secret"));
     CHECK(!strcmp(o.db, "results/db") && o.k == 7 && o.mode == EVAL_RETR_HYBRID && !strcmp(o.embed_model, "models/E"));
     CHECK(o.budget == 300 && o.order == PROMPT_RAG_BEST_LAST);
+    CHECK(!strcmp(o.rerank, "models/R") && o.rerank_depth == 12 && eval_retrieval_depth(&o) == 12);
     CHECK(o.ttc == EVAL_TTC_BESTOFN && o.ttc_n == 6 && o.temperature == 0.5 && o.top_p == 0.9);
     CHECK(o.top_k == 40 && o.max_new == 77 && !strcmp(o.verifier, "models/V"));
     CHECK(o.seed == 4242 && o.batch == 3 && o.threads == 2);
     char *canon = job_canonical(j, 0);
     CHECK(canon);
     CHECK_STR_CONTAINS(canon, "\"passphrase\":\"set\"");
+    CHECK_STR_CONTAINS(canon, "\"rerank\":\"models/R\",\"rerank_depth\":12");
     CHECK_MSG(!strstr(canon, "secret") && !strstr(canon, "results/all"), "%s", canon);
     free(canon);
     job_free(j);
@@ -444,6 +455,38 @@ static void test_jobspec_canonical_is_stable(void)
     job_free(jb);
 }
 
+/* Reranking: absent from the text of jobs without a reranker (their
+ * canonical text, stored beside old results, is unchanged); with one, the
+ * effective depth (default max(k, 20)) so an explicit default is the same
+ * job and another depth or reranker is not. */
+static void test_jobspec_canonical_rerank(void)
+{
+    static const char *base = "model: models/A\nbench: gpqa:data/g.csv\nout: results/a\nretrieval:\n  db: d\n  k: 4\n";
+    static const char *tails[] = {"", "  rerank: self\n", "  rerank: self\n  rerank_depth: 20\n",
+                                  "  rerank: self\n  rerank_depth: 8\n", "  rerank: models/R\n"};
+    char *canon[5];
+    mn_err err = {0};
+    for (int i = 0; i < 5; i++) {
+        char text[512];
+        snprintf(text, sizeof text, "%s%s", base, tails[i]);
+        job *j = load_text(text, 0, &err);
+        CHECK_MSG(j, "%s", err.msg);
+        canon[i] = job_canonical(j, 0);
+        CHECK(canon[i]);
+        job_free(j);
+    }
+    CHECK_MSG(!strstr(canon[0], "rerank"), "%s", canon[0]);
+    CHECK_STR_CONTAINS(canon[1], "\"rerank\":\"self\",\"rerank_depth\":20");
+    CHECK_MSG(!strcmp(canon[1], canon[2]), "\n%s\n%s", canon[1], canon[2]);
+    CHECK_STR_CONTAINS(canon[3], "\"rerank_depth\":8");
+    CHECK_STR_CONTAINS(canon[4], "\"rerank\":\"models/R\"");
+    for (int i = 0; i < 5; i++)
+        for (int k = 0; k < i; k++)
+            CHECK_MSG(k == 1 && i == 2 ? 1 : strcmp(canon[i], canon[k]) != 0, "tails %d and %d give the same text", k, i);
+    for (int i = 0; i < 5; i++)
+        free(canon[i]);
+}
+
 /* ---- file checks ------------------------------------------------------------ */
 
 static int write_file(const char *dir, const char *name, const char *text)
@@ -561,5 +604,5 @@ TEST_MAIN(TEST(test_jobspec_bad_files_give_exact_messages), TEST(test_jobspec_mi
           TEST(test_jobspec_memory_edge_cases), TEST(test_jobspec_defaults),
           TEST(test_jobspec_every_key_reaches_eval_opts), TEST(test_jobspec_scalar_forms), TEST(test_jobspec_aliases),
           TEST(test_jobspec_sweep_expands_models_times_benches), TEST(test_jobspec_bench_sweep_of_one_model),
-          TEST(test_jobspec_canonical_is_stable), TEST(test_jobspec_file_checks_pass_and_fail),
+          TEST(test_jobspec_canonical_is_stable), TEST(test_jobspec_canonical_rerank), TEST(test_jobspec_file_checks_pass_and_fail),
           TEST(test_jobspec_example_jobs_load))

@@ -6,6 +6,9 @@
 #     120-item free-form JSONL benchmark by generation with sc:2; items.jsonl
 #     byte-identical and summary.json / the lm-eval file identical (but for
 #     the creation time) for R = 1, 2, 4;
+#   - a job reranking its passages (retrieval.rerank: self): items.jsonl
+#     byte-identical for R = 1 and 2 and to `mnemo eval` with the same
+#     settings;
 #   - SIGKILL of a given rank after its N-th committed chunk
 #     (MNEMO_RUN_KILL_AFTER / MNEMO_RUN_KILL_RANK, a test hook in run.c),
 #     and of a random rank at a random moment, then reruns with other rank
@@ -72,6 +75,22 @@ for j in mmlu free; do
 done
 jq -e -s 'all(.[]; (.retrieved | length) == 2 and .passage_tokens <= 48)' "$TMP/mmlu-r1/items.jsonl" >/dev/null \
     || fail "mmlu: retrieval not in the records"
+# reranking (self, UPR) happens where a chunk is scored: the same records on
+# any number of ranks, and the same as mnemo eval's
+job rerank "$TMP/unused" "mmlu:$SRC/tests/fixtures/bench/mmlu/data" $'  rerank: self\n  rerank_depth: 4\nchunk: 2'
+run "rerank R=1" 0 run "$TMP/rerank.yaml" --out "$TMP/rerank-r1"
+"${MPIRUN[@]}" -np 2 "$BIN" run "$TMP/rerank.yaml" --out "$TMP/rerank-r2" >"$TMP/out" 2>"$TMP/err" \
+    || fail "rerank -np 2: $(tail -c 400 "$TMP/err")"
+same_run "rerank: R=2 = R=1" "$TMP/rerank-r1" "$TMP/rerank-r2"
+jq -e -s 'all(.[]; (.retrieved | length) == 4 and (.reranked | length) == 2 and (.rerank_scores | length) == 2)' \
+    "$TMP/rerank-r1/items.jsonl" >/dev/null || fail "rerank: no reranking in the records"
+run "rerank: mnemo eval" 0 eval --model "$SRC/tests/fixtures/eval/qwen3_vocab" --tokenizer "$TOK" \
+    --bench "mmlu:$SRC/tests/fixtures/bench/mmlu/data" --retrieval "$TMP/db" --k 2 --budget 48 --rerank self \
+    --rerank-depth 4 --chunk 2 --out "$TMP/rerank-eval"
+cmp -s "$TMP/rerank-r1/items.jsonl" "$TMP/rerank-eval/items.jsonl" && ok "rerank: mnemo run = mnemo eval" \
+    || fail "rerank: mnemo run and mnemo eval differ: $(diff "$TMP/rerank-r1/items.jsonl" "$TMP/rerank-eval/items.jsonl" | head -c 300)"
+jq -e '.config.retrieval.rerank == "self" and .config.retrieval.rerank_depth == 4' "$TMP/rerank-r2/summary.json" >/dev/null \
+    || fail "rerank: summary config.retrieval: $(jq -c .config.retrieval "$TMP/rerank-r2/summary.json")"
 # the contamination phase of a job: the benchmark against the retrieval DB
 { cat "$TMP/mmlu.yaml"; printf 'contam:\n  n: 8\n  retrieval_check: 1\n'; } >"$TMP/mmlu-c.yaml"
 run "contam phase R=1" 0 run "$TMP/mmlu-c.yaml" --out "$TMP/mc1"
