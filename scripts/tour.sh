@@ -1,21 +1,22 @@
 #!/usr/bin/env bash
-# demo.sh — mnemo's main job on the embedded default.
+# tour.sh — a tour of the pieces on test fixtures (it was the main job before
+# the demo models existed; scripts/demo.sh is the main job now).
 #
-# Until the demo corpus and demo models exist, this runs the most complete
+# It runs, on test fixtures, the most complete
 # pipeline that works: the inference engine on the four tiny Hugging Face
 # reference checkpoints in tests/fixtures/models (Llama with llama3 RoPE,
 # Qwen2 in bf16, sharded Qwen3, GPT-NeoX in f16) and the two real tokenizers
 # in deps/tokenizers.  For each model it checks logits, greedy generation and
 # log-likelihood against the Hugging Face references and writes one JSON line
-# per model to results/demo/engine.jsonl (schema in README.md).  Then it
+# per model to results/tour/engine.jsonl (schema in README.md).  Then it
 # builds a 2-shard retrieval DB from a real corpus (Debian's dict-gcide,
 # 126k dictionary entries, via scripts/corpus-gcide.sh), prints its
 # manifest summary and writes the BM25 top-3 of a few queries to
-# results/demo/search.jsonl.
+# results/tour/search.jsonl.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 MNEMO=${MNEMO_BIN:-build/mnemo}
-OUT=${1:-results/demo}
+OUT=${1:-results/tour}
 mkdir -p "$OUT"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
