@@ -26,6 +26,20 @@ void mult_opts_default(mult_opts *o)
     o->ceiling = 1.0;
 }
 
+/* qsort and bsearch for arrays that may be empty: C leaves a NULL base
+ * undefined even with no elements, and an empty file gives a NULL array. */
+static void sort_n(void *base, size_t n, size_t size, int (*cmp)(const void *, const void *))
+{
+    if (n > 1)
+        qsort(base, n, size, cmp);
+}
+
+static void *find_n(const void *key, const void *base, size_t n, size_t size,
+                    int (*cmp)(const void *, const void *))
+{
+    return n ? bsearch(key, base, n, size, cmp) : NULL;
+}
+
 static char *path_join(const char *dir, const char *name)
 {
     strbuf b = {0};
@@ -262,7 +276,7 @@ static int load_items(result *r, mn_err *err)
     }
     free(buf);
     if (!rc) {
-        qsort(v, n, sizeof *v, by_id);
+        sort_n(v, n, sizeof *v, by_id);
         for (size_t i = 1; i < n && !rc; i++)
             if (!strcmp(v[i - 1].id, v[i].id))
                 rc = mn_errf(err, MN_EFORMAT, "%s: line %zu: duplicate id '%s'", r->items_path,
@@ -340,7 +354,7 @@ static int align_items(result *r, size_t nr, size_t *items, mn_err *err)
     for (size_t i = 0, k = 0; i < nr; i++)
         for (size_t j = 0; j < r[i].n; j++)
             all[k++] = r[i].ids[j];
-    qsort(all, total, sizeof *all, cmp_str);
+    sort_n(all, total, sizeof *all, cmp_str);
     size_t *holders = xcalloc(total ? total : 1, sizeof *holders);
     for (size_t k = 0; k < total; k++) {
         if (!u || strcmp(all[u - 1], all[k]))
@@ -368,7 +382,7 @@ static int align_items(result *r, size_t nr, size_t *items, mn_err *err)
     if (best) {
         const char *other = "another result";
         for (size_t o = 0; o < nr; o++)
-            if (o != bi && bsearch(&all[bk], r[o].ids, r[o].n, sizeof(char *), cmp_str)) {
+            if (o != bi && find_n(&all[bk], r[o].ids, r[o].n, sizeof(char *), cmp_str)) {
                 other = r[o].items_path;
                 break;
             }
@@ -437,7 +451,7 @@ static int cmp_double(const void *a, const void *b)
 
 static void interval(double *v, size_t n, double level, double *lo, double *hi)
 {
-    qsort(v, n, sizeof *v, cmp_double);
+    sort_n(v, n, sizeof *v, cmp_double);
     *lo = quantile(v, n, (1 - level) / 2);
     *hi = quantile(v, n, (1 + level) / 2);
 }
@@ -644,7 +658,7 @@ int mult_study_run(const char *const *dirs, size_t ndirs, const mult_opts *o, mu
     mult_study *s = xcalloc(1, sizeof *s);
     s->opts = *o;
     if (!rc) {
-        qsort(r, ndirs, sizeof *r, result_cmp);
+        sort_n(r, ndirs, sizeof *r, result_cmp);
         size_t nb = 0;
         for (size_t i = 0; i < ndirs; i++)
             nb += !i || strcmp(r[i].bench, r[i - 1].bench);
@@ -699,7 +713,7 @@ void mult_study_free(mult_study *s)
 
 static int set_has(char **v, size_t n, const char *id)
 {
-    return bsearch(&id, v, n, sizeof *v, cmp_str) != NULL;
+    return find_n(&id, v, n, sizeof *v, cmp_str) != NULL;
 }
 
 /* contamination.jsonl: the audited ids (sorted) and which are flagged. */
@@ -743,8 +757,8 @@ static int load_contam_lines(const char *path, char ***ids, size_t *n, char ***f
     }
     free(buf);
     if (!rc) {
-        qsort(*ids, *n, sizeof **ids, cmp_str);
-        qsort(*flag, *nflag, sizeof **flag, cmp_str);
+        sort_n(*ids, *n, sizeof **ids, cmp_str);
+        sort_n(*flag, *nflag, sizeof **flag, cmp_str);
         for (size_t i = 1; i < *n && !rc; i++)
             if (!strcmp((*ids)[i - 1], (*ids)[i]))
                 rc = mn_errf(err, MN_EFORMAT, "%s: duplicate id '%s'", path, (*ids)[i]);
@@ -778,7 +792,7 @@ static int load_planted(const char *path, char ***ids, size_t *n, mn_err *err)
         (*ids)[(*n)++] = id;
     }
     free(buf);
-    qsort(*ids, *n, sizeof **ids, cmp_str);
+    sort_n(*ids, *n, sizeof **ids, cmp_str);
     size_t u = 0;
     for (size_t i = 0; i < *n; i++) {
         if (u && !strcmp((*ids)[u - 1], (*ids)[i]))
