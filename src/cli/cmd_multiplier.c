@@ -4,7 +4,10 @@
  *
  *   mnemo multiplier RESULT_DIR... --out DIR [--contam DIR] [--planted FILE]
  *                    [--bootstrap N] [--seed S] [--ceiling C] [--floor F]
- *                    [--title T]
+ *                    [--title T] [--clean]
+ *
+ * --clean leaves out, from every result, the items the contamination audit
+ * (--contam) flagged: the study of the clean items.
  *
  * Prints one line per augmented result on stdout (benchmark, configuration,
  * model, compute, accuracy, multiplier and its interval, note). */
@@ -26,11 +29,12 @@ static const arg_spec spec[] = {
     {"ceiling", 1, "sigmoid ceiling, (0, 1] (default 1)"},
     {"floor", 1, "sigmoid floor, [0, 1) (default: chance; 1/options for multiple choice, 0 free-form)"},
     {"title", 1, "report title (default \"Compute multipliers\")"},
+    {"clean", 0, "leave out the items --contam flagged (a study of the clean items)"},
     {"help", 0, "show this help"},
 };
 #define NSPEC ((int)(sizeof spec / sizeof spec[0]))
 #define SYNOPSIS "RESULT_DIR... --out DIR [--contam DIR [--planted FILE]] [--bootstrap 1000] [--seed 1234] " \
-                 "[--ceiling 1] [--floor F] [--title T]"
+                 "[--ceiling 1] [--floor F] [--title T] [--clean]"
 
 static int parse(const args *a, mult_opts *o, const char **out, mn_err *err)
 {
@@ -59,6 +63,8 @@ static int parse(const args *a, mult_opts *o, const char **out, mn_err *err)
         return mn_errf(err, MN_EUSAGE, "--floor: %g is not below the ceiling %g", o->floor, o->ceiling);
     if (args_get(a, "planted") && !args_get(a, "contam"))
         return mn_errf(err, MN_EUSAGE, "--planted needs --contam");
+    if (args_get(a, "clean") && !args_get(a, "contam"))
+        return mn_errf(err, MN_EUSAGE, "--clean needs --contam");
     return 0;
 }
 
@@ -118,11 +124,16 @@ int cmd_multiplier(int argc, char **argv)
     }
     mult_report_opts ro = {.title = args_get(&a, "title"), .contam_dir = args_get(&a, "contam"),
                            .planted_path = args_get(&a, "planted")};
-    rc = mult_study_run((const char *const *)a.pos, (size_t)a.npos, &o, &s, &err);
-    if (!rc && ro.contam_dir && !(rc = mult_contam_load(ro.contam_dir, ro.planted_path, &c, &err))) {
+    if (ro.contam_dir && !(rc = mult_contam_load(ro.contam_dir, ro.planted_path, &c, &err))) {
         have_contam = 1;
         ro.contam = &c;
+        if (args_get(&a, "clean")) {
+            o.exclude = (const char *const *)c.flagged_ids;
+            o.nexclude = c.flagged;
+        }
     }
+    if (!rc)
+        rc = mult_study_run((const char *const *)a.pos, (size_t)a.npos, &o, &s, &err);
     if (!rc)
         rc = mult_report_write(out, s, &ro, &err);
     if (!rc) {

@@ -42,6 +42,7 @@ static json_t *fit_json(const mult_bench *b)
     json_object_set_new(j, "kind", json_string(b->kind));
     json_object_set_new(j, "output_type", json_string(b->output_type));
     json_object_set_new(j, "items", json_integer((json_int_t)b->items));
+    json_object_set_new(j, "excluded_items", json_integer((json_int_t)b->excluded));
     json_object_set_new(j, "floor", jnum(b->floor));
     json_object_set_new(j, "floor_source", json_string(b->floor_source));
     json_object_set_new(j, "ceiling", jnum(b->ceiling));
@@ -426,11 +427,13 @@ static const char *entry_note(const mult_entry *e)
 
 static void bench_fit_para(doc *d, const mult_bench *b)
 {
-    char t[1024], c0[48];
+    char t[1024], c0[48], ex[96] = "";
+    if (b->excluded)
+        snprintf(ex, sizeof ex, " (%zu excluded: flagged by the contamination audit or listed)", b->excluded);
     snprintf(t, sizeof t,
-             "%s (%s, %s), %zu items. Closed-book sigmoid: floor %.4g (%s), ceiling %.4g, midpoint at %s FLOPs "
+             "%s (%s, %s), %zu items%s. Closed-book sigmoid: floor %.4g (%s), ceiling %.4g, midpoint at %s FLOPs "
              "(x0 = %.4f decades), slope k = %.4g per decade, rmse %.4f, %s after %d iterations.",
-             b->benchmark, b->kind, b->output_type, b->items, b->floor, b->floor_source, b->ceiling,
+             b->benchmark, b->kind, b->output_type, b->items, ex, b->floor, b->floor_source, b->ceiling,
              fmt_sci(c0, sizeof c0, pow(10.0, b->fit.x0)), b->fit.x0, b->fit.k, b->fit.rmse,
              b->fit.converged ? "converged" : "not converged", b->fit.iters);
     doc_para(d, t);

@@ -24,6 +24,8 @@ void mult_opts_default(mult_opts *o)
     o->level = 0.95;
     o->floor = NAN;
     o->ceiling = 1.0;
+    o->exclude = NULL;
+    o->nexclude = 0;
 }
 
 /* qsort and bsearch for arrays that may be empty: C leaves a NULL base
@@ -68,6 +70,7 @@ typedef struct result {
     double chance_sum;       /* sum of 1 / options over items with choices_loglik */
     size_t chance_n;
     unsigned char *cu;       /* [items of the benchmark] correct by the benchmark's id order */
+    size_t excluded;         /* items dropped by opts.exclude */
 } result;
 
 static void result_free(result *r)
@@ -304,6 +307,28 @@ static int load_items(result *r, mn_err *err)
     r->accuracy = acc;
     free(v);
     return rc;
+}
+
+/* Drop the items listed in o->exclude from r (after load_items checked the
+ * file against its summary) and recompute the accuracy. */
+static int exclude_items(result *r, const mult_opts *o, mn_err *err)
+{
+    size_t kept = 0, sum = 0;
+    for (size_t i = 0; i < r->n; i++) {
+        if (find_n(&r->ids[i], o->exclude, o->nexclude, sizeof *o->exclude, cmp_str)) {
+            free(r->ids[i]);
+            continue;
+        }
+        r->ids[kept] = r->ids[i];
+        r->correct[kept] = r->correct[i];
+        sum += r->correct[kept++];
+    }
+    r->excluded = r->n - kept;
+    r->n = kept;
+    if (kept == 0)
+        return mn_errf(err, MN_ERANGE, "%s: no items left after excluding %zu", r->items_path, r->excluded);
+    r->accuracy = (double)sum / (double)kept;
+    return 0;
 }
 
 static int result_load(const char *dir, result *r, mn_err *err)
@@ -600,6 +625,8 @@ static int study_group(result *r, size_t nr, size_t bi, mult_study *s, mn_err *e
     if ((rc = check_duplicates(&g, err)) || (rc = align_items(r, nr, &g.items, err)))
         return rc;
     b->items = g.items;
+    for (size_t i = 0; i < nr; i++)
+        b->excluded = r[i].excluded > b->excluded ? r[i].excluded : b->excluded;
     g.fx = xmalloc((g.nfam ? g.nfam : 1) * sizeof *g.fx);
     double *fy = xmalloc((g.nfam ? g.nfam : 1) * sizeof *fy);
     g.cb_of = xmalloc(nr * sizeof *g.cb_of);
@@ -654,7 +681,8 @@ int mult_study_run(const char *const *dirs, size_t ndirs, const mult_opts *o, mu
     int rc = 0;
     size_t loaded = 0;
     for (; loaded < ndirs && !rc; loaded++)
-        rc = result_load(dirs[loaded], &r[loaded], err);
+        if (!(rc = result_load(dirs[loaded], &r[loaded], err)) && o->nexclude)
+            rc = exclude_items(&r[loaded], o, err);
     mult_study *s = xcalloc(1, sizeof *s);
     s->opts = *o;
     if (!rc) {
@@ -848,10 +876,13 @@ int mult_contam_load(const char *contam_dir, const char *planted_path, mult_cont
             out->recall = out->planted ? (double)out->flagged_planted / (double)out->planted : NAN;
             out->agree = out->flagged_planted == nflag && out->flagged_planted == out->planted;
         }
+        out->flagged_ids = flag; /* sorted by load_contam_lines */
+        flag = NULL;
     }
     json_decref(j);
     free_strv(ids, n);
-    free_strv(flag, nflag);
+    if (flag)
+        free_strv(flag, nflag);
     free_strv(pl, npl);
     free(sp);
     free(cp);
@@ -861,5 +892,6 @@ int mult_contam_load(const char *contam_dir, const char *planted_path, mult_cont
 void mult_contam_free(mult_contam *c)
 {
     free(c->bench);
+    free_strv(c->flagged_ids, c->flagged);
     memset(c, 0, sizeof *c);
 }

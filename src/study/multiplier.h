@@ -70,6 +70,12 @@ typedef struct mult_opts {
     double level;     /* interval level; default 0.95 */
     double floor;     /* NaN (default): chance, from the results */
     double ceiling;   /* default 1 */
+    /* Item ids left out of every result before anything is computed
+     * (sorted byte-wise, unique; borrowed), e.g. the items a contamination
+     * audit flagged (mult_contam.flagged_ids): the study of the clean items.
+     * NULL / 0: none.  A result left with no items is an error. */
+    const char *const *exclude;
+    size_t nexclude;
 } mult_opts;
 
 #define MULT_SEED_DEFAULT 1234
@@ -113,7 +119,8 @@ typedef struct mult_bench {
     char *benchmark;          /* config.bench */
     char *kind;               /* summary "benchmark" (mmlu, jsonl, ...) */
     char *output_type;
-    size_t items;             /* items per result */
+    size_t items;             /* items per result (after opts.exclude) */
+    size_t excluded;          /* items of the results that opts.exclude left out */
     double floor, ceiling;
     const char *floor_source; /* "option" (given), "choices" (from choices_loglik),
                                  "assumed-4" (multiple choice without choices_loglik), "free-form" */
@@ -160,6 +167,7 @@ typedef struct mult_contam {
     double precision;       /* flagged_planted / flagged; NaN when nothing is flagged or no list */
     double recall;          /* flagged_planted / planted; NaN when nothing is planted or no list */
     int agree;              /* the flagged set equals the planted set (0 without a list) */
+    char **flagged_ids;     /* [flagged] the flagged ids, sorted byte-wise (owned) */
 } mult_contam;
 
 /* Read CONTAM_DIR/contam-summary.json ("items", "flagged", "bench") and

@@ -126,6 +126,16 @@ printf 'q-02\nq-01\nq-00\n' >planted2.txt
 # shellcheck disable=SC2086
 run "contamination agrees" 0 multiplier $ALL --out out8 --bootstrap 0 --contam contam --planted planted2.txt
 jq_check "agree" '.contamination | .agree and .precision == 1 and .recall == 1' out8/multiplier.json
+# --clean: the 3 flagged items (all correct everywhere) leave every result:
+# m1 16/40 -> 13/37, m2 25/40 -> 22/37, m3 34/40 -> 31/37, retrieval on m1 25/40 -> 22/37
+# shellcheck disable=SC2086
+run "clean study" 0 multiplier $ALL --out outc --bootstrap 0 --contam contam --clean
+jq_check "clean: 37 items, 3 excluded" '.fits[0] | .items == 37 and .excluded_items == 3' outc/multiplier.json
+jq_check "clean: family accuracies" '[.fits[0].family[].accuracy] | [(.[0] - 13/37), (.[1] - 22/37), (.[2] - 31/37)] | map(fabs < 1e-12) | all' outc/multiplier.json
+jq_check "clean: entry accuracy" "$(e retrieval m1) | ((.accuracy - 22/37) | fabs) < 1e-12 and ((.closed_book_accuracy - 13/37) | fabs) < 1e-12" outc/multiplier.json
+jq_check "not clean: nothing excluded" '.fits[0].excluded_items == 0' out8/multiplier.json
+grep -q '3 excluded' outc/report.md && ok "report says what was excluded" || fail "report.md does not say what was excluded"
+run "--clean needs --contam" 2 multiplier r/cb1 r/cb2 --out outx --clean
 # shellcheck disable=SC2086
 run "contamination without planted list" 0 multiplier $ALL --out out9 --bootstrap 0 --contam contam
 jq_check "no planted list" '.contamination | .planted == null and .agree == null and .precision == null and .flagged == 3' out9/multiplier.json

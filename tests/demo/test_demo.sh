@@ -21,7 +21,7 @@ for run in 1 2; do
     { tail -20 "$work/$run.log"; fail "demo.sh run $run failed"; }
 done
 out=$work/1/results/demo
-for f in multiplier.json report.md report.html; do
+for f in multiplier.json report.md report.html clean/multiplier.json clean/report.md; do
   [ -s "$out/$f" ] || fail "missing $f"
   cmp -s "$out/$f" "$work/2/results/demo/$f" || fail "$f differs between two runs"
 done
@@ -60,6 +60,9 @@ jq -e '[.entries[] | select(.model | endswith("d08")) | select(.config == "retri
 planted=$(grep -vc '^#' "$SRC/datasets/demo/planted.txt")
 jq -e --argjson p "$planted" '.contamination | .planted == $p and .flagged == $p and .flagged_planted == $p and .agree' "$m" >/dev/null ||
   fail "contamination: $(jq -c .contamination "$m")"
+# the clean study leaves the flagged items out of every free-form result
+jq -e --argjson p "$planted" '.fits | length == 1 and .[0].excluded_items == $p and .[0].items == 640 - $p' "$out/clean/multiplier.json" >/dev/null ||
+  fail "clean study: $(jq -c '[.fits[] | {items, excluded_items}]' "$out/clean/multiplier.json")"
 # no special token leaks into generated text
 ! grep -q '<|endoftext|>' "$out"/runs/closed-book/*/jsonl-qa/items.jsonl || fail "EOS token in generated text"
 # the report shows the chart, the multipliers and the contamination section
