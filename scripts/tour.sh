@@ -99,4 +99,4 @@ MPI=(mpirun --oversubscribe -np 2 -x OMP_NUM_THREADS=1)
 "${MPI[@]}" "$MNEMO" run jobs/smoke.yaml --out "$OUT/smoke"
 jq -r '"  \(.ranks) ranks, \(.items) items; per rank: \([.per_rank[] | "\(.items) items"] | join(", "))"' "$OUT/smoke/run-stats.json"
 echo
-echo "demo: wrote $OUT/engine.jsonl, $OUT/search.jsonl, $OUT/eval/, $OUT/eval-sc4/ and $OUT/smoke/"
+echo "tour: wrote $OUT/engine.jsonl, $OUT/search.jsonl, $OUT/eval/, $OUT/eval-sc4/ and $OUT/smoke/"

@@ -55,10 +55,11 @@ def main():
     qa = [json.loads(l) for l in open(os.path.join(a.data, "qa.jsonl"))]
     mc = [json.loads(l) for l in open(os.path.join(a.data, "mc.jsonl"))]
     corpus = [json.loads(l) for l in open(os.path.join(a.data, "corpus.jsonl"))]
-    bio = {}
+    world = [json.loads(l) for l in open(os.path.join(a.data, "world.jsonl"))]
+    bio = {}  # name -> the person's first biography (bio-<person index>-0)
     for d in corpus:
         if d["id"].startswith("bio-") and d["id"].endswith("-0"):
-            bio[d["text"].split(" ")[0] + " " + d["text"].split(" ")[1]] = d["text"]
+            bio[world[int(d["id"].split("-")[1])]["name"]] = d["text"]
     for name in sorted(os.listdir(a.models)):
         d = os.path.join(a.models, name)
         if not os.path.isfile(os.path.join(d, "config.json")):
@@ -86,11 +87,10 @@ def main():
                 q = "Question: " + it["question"] + "\nAnswer:"
                 got = bpe_decode(tj, greedy(model, enc.encode(q), 8, nl)).strip()
                 cb += got == it["answer"]
-                person = it["question"].split(" was ")[-1] if " was " in it["question"] else None
-                nm = " ".join(w for w in it["question"].replace(",", "").split() if w[0].isupper()
-                              and w not in ("Which",))[:]
-                nm = " ".join(nm.split()[:2])
-                p = "Passage 1: " + bio.get(nm, "") + "\n\n" + q
+                # the person: the two capitalised words after "Which"
+                name = " ".join([w for w in it["question"].replace(",", "").split()[1:]
+                                 if w[0].isupper()][:2])
+                p = "Passage 1: " + bio.get(name, "") + "\n\n" + q
                 got = bpe_decode(tj, greedy(model, enc.encode(p), 8, nl)).strip()
                 rag += got == it["answer"]
                 ctx = enc.encode("Question: " + m["question"] + "\nAnswer:")
