@@ -64,10 +64,9 @@ for job in demo-closed demo-rag demo-rerank demo-rerank-sc; do
   spec=$ROOT/jobs/$job.yaml
   models=$(grep -c '^  - datasets/demo/models/' "$spec")
   benches=$(grep -c '^  - jsonl:' "$spec")
-  for ((t = 0; t < models * benches; t++)); do
-    "${MPI[@]}" "$MNEMO" run "$spec" --task "$t" --threads 1 2>"$tmp/run.err" ||
-      { cat "$tmp/run.err" >&2; exit 1; }
-  done
+  # every (model, benchmark) combination of the sweep in turn, in one launch
+  "${MPI[@]}" "$MNEMO" run "$spec" --task all --threads 1 2>"$tmp/run.err" ||
+    { cat "$tmp/run.err" >&2; exit 1; }
   printf '  %-15s %2d evaluations: ' "$job" $((models * benches))
   find "$OUT/runs" -path "*/$(jq -rn --arg j "$job" '{"demo-closed":"closed-book","demo-rag":"retrieval","demo-rerank":"retrieval-rerank","demo-rerank-sc":"retrieval-rerank-sc"}[$j]')/*" \
     -name summary.json | sort | while read -r s; do

@@ -1,7 +1,7 @@
 /* cmd_run.c — `mnemo run JOB`: an evaluation job from a job file, on one
  * process or under `mpirun -np R` / `srun` (run/run.h does the work).
  *
- *   mnemo run JOB.yaml [--out DIR] [--task T] [--force] [--threads N]
+ *   mnemo run JOB.yaml [--out DIR] [--task T|all] [--force] [--threads N]
  *
  * Exit status: 0 done; 75 stopped by SIGTERM/SIGUSR1/SIGINT with every
  * finished chunk committed (rerun to resume; Slurm templates requeue on
@@ -17,13 +17,13 @@
 
 static const arg_spec spec[] = {
     {"out", 1, "output directory (default: the job's out)"},
-    {"task", 1, "combination of a sweep job (default: SLURM_ARRAY_TASK_ID, or 0 for a single job)"},
+    {"task", 1, "combination of a sweep job, or 'all' for each in turn (default: SLURM_ARRAY_TASK_ID, or 0 for a single job)"},
     {"force", 0, "resume into a directory that belongs to a different job spec"},
     {"threads", 1, "threads per rank (default: the job's, else cores / ranks on the node)"},
     {"help", 0, "show this help"},
 };
 #define NSPEC ((int)(sizeof spec / sizeof spec[0]))
-#define SYNOPSIS "JOB.yaml [--out DIR] [--task T] [--force] [--threads N]"
+#define SYNOPSIS "JOB.yaml [--out DIR] [--task T|all] [--force] [--threads N]"
 
 /* Threads per rank when neither the flag nor the job sets them: Slurm's
  * CPUs per task, else the node's cores shared by its ranks. */
@@ -43,8 +43,9 @@ static int parse(const args *a, run_opts *o, mn_err *err)
 {
     long v = -1;
     memset(o, 0, sizeof *o);
-    int rc = args_int(a, "task", 0, 1L << 30, &v, err);
-    o->task = v;
+    const char *task = args_get(a, "task");
+    int rc = task && !strcmp(task, "all") ? 0 : args_int(a, "task", 0, 1L << 30, &v, err);
+    o->task = task && !strcmp(task, "all") ? RUN_TASK_ALL : v;
     if (rc)
         return rc;
     v = 0;

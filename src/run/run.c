@@ -70,6 +70,7 @@ typedef struct run_state {
     double work_s;       /* seconds in phase 2 (taking, scoring, committing chunks) */
     double work_comm_s;  /* of which in MPI calls, waiting included */
     size_t my_chunks, my_items;
+    size_t combos;       /* combinations of the job (models x benchmarks) */
 } run_state;
 
 /* ---- phase 0 ---- */
@@ -90,12 +91,13 @@ static int load_job(run_state *r, mn_err *err)
     const char *env = getenv("SLURM_ARRAY_TASK_ID");
     if (t < 0)
         t = env ? strtol(env, NULL, 10) : 0;
-    size_t combos = job_combos(r->j);
+    size_t combos = r->combos = job_combos(r->j);
     if (t < 0 || (size_t)t >= combos)
         rc = mn_errf(err, MN_EUSAGE, "%s: task %ld: the job has %zu combinations (models x benchmarks): 0..%zu",
                      r->o->job, t, combos, combos - 1);
     else if (combos > 1 && r->o->task < 0 && !env)
-        rc = mn_errf(err, MN_EUSAGE, "%s: a sweep of %zu combinations: give --task T or run it as a Slurm array job",
+        rc = mn_errf(err, MN_EUSAGE,
+                     "%s: a sweep of %zu combinations: give --task T (or all) or run it as a Slurm array job",
                      r->o->job, combos);
     if (!rc)
         rc = job_eval_opts(r->j, (size_t)t, r->o->out, &r->eo, r->out, sizeof r->out, err);
@@ -470,7 +472,8 @@ static int make_session(dist *d, char **out, mn_err *err)
     return rc;
 }
 
-int run_job(dist *d, const run_opts *o, int *interrupted, mn_err *err)
+/* One combination of the job (o->task); *combos gets the job's count. */
+static int run_task(dist *d, const run_opts *o, int *interrupted, size_t *combos, mn_err *err)
 {
     run_state r;
     memset(&r, 0, sizeof r);
@@ -512,5 +515,21 @@ int run_job(dist *d, const run_opts *o, int *interrupted, mn_err *err)
     eval_session_close(r.s);
     job_free(r.j);
     restore_signals(old);
+    *combos = r.combos;
+    return rc;
+}
+
+int run_job(dist *d, const run_opts *o, int *interrupted, mn_err *err)
+{
+    size_t combos = 0;
+    if (o->task != RUN_TASK_ALL)
+        return run_task(d, o, interrupted, &combos, err);
+    run_opts one = *o;
+    int rc = 0;
+    *interrupted = 0;
+    for (size_t t = 0; !rc && !*interrupted && (t == 0 || t < combos); t++) {
+        one.task = (long)t;
+        rc = run_task(d, &one, interrupted, &combos, err);
+    }
     return rc;
 }

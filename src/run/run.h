@@ -34,18 +34,23 @@
 #include "dist/dist.h"
 #include "util/err.h"
 
+#define RUN_TASK_ALL (-2L)    /* run_opts.task: every combination in turn */
 #define RUN_EXIT_INTERRUPTED 75 /* EX_TEMPFAIL: stopped by a signal, rerun to resume */
 
 typedef struct run_opts {
     const char *job;   /* job file (YAML, src/run/jobspec.h) */
     const char *out;   /* output directory override, or NULL */
-    long task;         /* combination of a sweep job; -1: SLURM_ARRAY_TASK_ID, else 0 for a single job */
+    long task;         /* combination of a sweep job; -1: SLURM_ARRAY_TASK_ID, else 0 for a single job;
+                          RUN_TASK_ALL: every combination, one after another */
     int force;         /* resume into a directory bound to another spec */
     int threads;       /* per rank; 0: the job's, else the default */
 } run_opts;
 
-/* Run the job on every rank of d (collective).  *interrupted = 1 when a
- * signal stopped it (results so far are committed).  Errors: any phase's,
+/* Run the job on every rank of d (collective).  With o->task ==
+ * RUN_TASK_ALL the combinations run in order, each into its own folder as
+ * with --task T, stopping at the first error or signal (a rerun resumes:
+ * finished combinations are complete and cost only their check).
+ * *interrupted = 1 when a signal stopped it (results so far are committed).  Errors: any phase's,
  * the same on every rank; the message names the file, key or item. */
 int run_job(dist *d, const run_opts *o, int *interrupted, mn_err *err);
 

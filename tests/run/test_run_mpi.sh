@@ -98,6 +98,20 @@ err_has "contam phase R=1" "mnemo: run: contamination:"
 "${MPIRUN[@]}" -np 2 "$BIN" run "$TMP/mmlu-c.yaml" --out "$TMP/mc2" >/dev/null 2>"$TMP/err" || fail "contam phase -np 2: $(tail -c 300 "$TMP/err")"
 cmp -s "$TMP/mc1/contam/contamination.jsonl" "$TMP/mc2/contam/contamination.jsonl" && [ -s "$TMP/mc1/contam/report.html" ] \
     && ok "contam phase: the same audit on 1 and 2 ranks, with a report" || fail "contam phase outputs differ or are missing"
+# a sweep (two benchmarks): --task all runs both combinations in turn, under
+# mpirun as without, and gives what --task 0 and --task 1 give
+printf 'model: %s\ntokenizer: %s\nbenches:\n  - mmlu:%s\n  - jsonl:%s\nout: %s\nttc:\n  max_new_tokens: 8\nchunk: 4\n' \
+    "$SRC/tests/fixtures/eval/qwen3_vocab" "$TOK" "$SRC/tests/fixtures/bench/mmlu/data" "$TMP/free.jsonl" "$TMP/unused" >"$TMP/sweep.yaml"
+expect_error "sweep without --task" 2 "sweep.yaml" "a sweep of 2 combinations" "(or all)" -- run "$TMP/sweep.yaml"
+run "sweep --task 0" 0 run "$TMP/sweep.yaml" --task 0 --out "$TMP/sw1"
+run "sweep --task 1" 0 run "$TMP/sweep.yaml" --task 1 --out "$TMP/sw1"
+"${MPIRUN[@]}" -np 2 "$BIN" run "$TMP/sweep.yaml" --task all --out "$TMP/sw2" >"$TMP/out" 2>"$TMP/err" \
+    || fail "sweep --task all -np 2: $(tail -c 400 "$TMP/err")"
+for d in qwen3_vocab/mmlu-data qwen3_vocab/jsonl-free; do
+    same_run "sweep --task all: $d" "$TMP/sw1/$d" "$TMP/sw2/$d"
+done
+run "sweep --task all again: nothing left to do" 0 run "$TMP/sweep.yaml" --task all --out "$TMP/sw2"
+expect_error "bad --task" 2 "--task" -- run "$TMP/sweep.yaml" --task some
 
 # --- SIGKILL of a rank after its N-th commit, resumed with other rank counts --
 D=$TMP/free-kill
