@@ -68,11 +68,11 @@ for job in demo-closed demo-rag demo-rerank demo-rerank-sc; do
   "${MPI[@]}" "$MNEMO" run "$spec" --task all --threads 1 2>"$tmp/run.err" ||
     { cat "$tmp/run.err" >&2; exit 1; }
   printf '  %-15s %2d evaluations: ' "$job" $((models * benches))
-  find "$OUT/runs" -path "*/$(jq -rn --arg j "$job" '{"demo-closed":"closed-book","demo-rag":"retrieval","demo-rerank":"retrieval-rerank","demo-rerank-sc":"retrieval-rerank-sc"}[$j]')/*" \
-    -name summary.json | sort | while read -r s; do
-      printf '%s %s=%.3f  ' "$(basename "$(dirname "$(dirname "$s")")" | sed 's/demo-//')" \
-        "$(basename "$(dirname "$s")" | sed 's/jsonl-//')" "$(jq .accuracy "$s")"
-    done
+  out=$(sed -n 's/^out: //p' "$spec") # OUT/<model>/<kind>-<file>/summary.json
+  for s in $(find "$out" -name summary.json | LC_ALL=C sort); do
+    model=$(basename "$(dirname "$(dirname "$s")")")
+    printf '%s %s=%.3f  ' "${model#demo-}" "$(basename "$(dirname "$s")" | sed 's/^jsonl-//')" "$(jq .accuracy "$s")"
+  done
   echo
 done
 
