@@ -127,3 +127,13 @@ added_token_json() {
     printf '{"id": %d, "content": "%s", "single_word": false, "lstrip": false, "rstrip": false, "normalized": false, "special": %s}' \
         "$1" "$2" "$3"
 }
+
+# qwen3_fixture_model DIR — the tiny Qwen3-vocabulary fixture model
+# (tests/fixtures/eval/qwen3_vocab) with the real Qwen3 tokenizer.json beside
+# it, copied into DIR; fails (and returns 1) when deps/tokenizers is missing.
+qwen3_fixture_model() {
+    mkdir -p "$1"
+    cp "$SRC"/tests/fixtures/eval/qwen3_vocab/*.json "$SRC"/tests/fixtures/eval/qwen3_vocab/*.safetensors "$1"/
+    cp "$SRC/deps/tokenizers/qwen3/tokenizer.json" "$1"/ ||
+        { fail "deps/tokenizers/qwen3 missing (scripts/fetch-tokenizers.sh)"; return 1; }
+}

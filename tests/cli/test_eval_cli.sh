@@ -21,9 +21,7 @@ SRC=${MNEMO_SOURCE_DIR:?MNEMO_SOURCE_DIR not set}
 test_begin test_eval_cli
 F=$SRC/tests/fixtures/bench
 M=$TMP/model
-mkdir -p "$M"
-cp "$SRC"/tests/fixtures/eval/qwen3_vocab/*.json "$SRC"/tests/fixtures/eval/qwen3_vocab/*.safetensors "$M"/
-cp "$SRC/deps/tokenizers/qwen3/tokenizer.json" "$M"/ || { fail "deps/tokenizers/qwen3 missing (scripts/fetch-tokenizers.sh)"; test_end; exit 1; }
+qwen3_fixture_model "$M" || { test_end; exit 1; }
 T=2026-01-02T03:04:05Z
 EV=(eval --model "$M" --created "$T")
 

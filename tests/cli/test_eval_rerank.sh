@@ -25,9 +25,7 @@ SRC=${MNEMO_SOURCE_DIR:?MNEMO_SOURCE_DIR not set}
 test_begin test_eval_rerank
 F=$SRC/tests/fixtures/bench
 M=$TMP/model
-mkdir -p "$M"
-cp "$SRC"/tests/fixtures/eval/qwen3_vocab/*.json "$SRC"/tests/fixtures/eval/qwen3_vocab/*.safetensors "$M"/
-cp "$SRC/deps/tokenizers/qwen3/tokenizer.json" "$M"/ || { fail "deps/tokenizers/qwen3 missing (scripts/fetch-tokenizers.sh)"; test_end; exit 1; }
+qwen3_fixture_model "$M" || { test_end; exit 1; }
 export OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MNEMO_PROGRESS=off
 MNEMO="$BIN" bash "$SRC/scripts/smoke-db.sh" "$TMP/db" 2>/dev/null || fail "smoke-db.sh"
 DB=$TMP/db
