@@ -212,6 +212,34 @@ static int load_summary(result *r, mn_err *err)
     return rc;
 }
 
+/* The next line of buf[*pos..len), without its '\n', in *line / *l; *pos
+ * moves past it.  Returns 0 when the buffer is used up. */
+static int next_line(const char *buf, size_t len, size_t *pos, const char **line, size_t *l)
+{
+    if (*pos >= len)
+        return 0;
+    const char *nl = memchr(buf + *pos, '\n', len - *pos);
+    size_t end = nl ? (size_t)(nl - buf) : len;
+    *line = buf + *pos;
+    *l = end - *pos;
+    *pos = end + 1;
+    return 1;
+}
+
+static int is_space(char c)
+{
+    return c == ' ' || c == '\t' || c == '\r';
+}
+
+/* Whether line[0..l) holds only spaces, tabs and CRs. */
+static int is_blank(const char *line, size_t l)
+{
+    size_t k = 0;
+    while (k < l && is_space(line[k]))
+        k++;
+    return k == l;
+}
+
 typedef struct id_correct {
     char *id;
     unsigned char correct;
@@ -261,17 +289,12 @@ static int load_items(result *r, mn_err *err)
     if (rc)
         return rc;
     id_correct *v = NULL;
-    for (size_t pos = 0; pos < len && !rc;) {
-        char *nl = memchr(buf + pos, '\n', len - pos);
-        size_t end = nl ? (size_t)(nl - buf) : len, l = end - pos;
+    const char *line;
+    size_t l;
+    for (size_t pos = 0; !rc && next_line(buf, len, &pos, &line, &l);) {
         lineno++;
-        const char *line = buf + pos;
-        pos = end + 1;
-        size_t k = 0;
-        while (k < l && (line[k] == ' ' || line[k] == '\t' || line[k] == '\r'))
-            k++;
-        if (k == l)
-            continue; /* blank line */
+        if (is_blank(line, l))
+            continue;
         if (n == cap)
             v = xrealloc(v, (cap = cap ? 2 * cap : 64) * sizeof *v);
         if (!(rc = parse_item(r, line, l, lineno, &v[n], err)))
@@ -752,17 +775,11 @@ static int load_contam_lines(const char *path, char ***ids, size_t *n, char ***f
     int rc = file_read_all(path, &buf, &len, err);
     if (rc)
         return rc;
-    for (size_t pos = 0; pos < len && !rc;) {
-        char *nl = memchr(buf + pos, '\n', len - pos);
-        size_t end = nl ? (size_t)(nl - buf) : len;
-        const char *line = buf + pos;
-        size_t l = end - pos;
-        pos = end + 1;
+    const char *line;
+    size_t l;
+    for (size_t pos = 0; !rc && next_line(buf, len, &pos, &line, &l);) {
         lineno++;
-        size_t k = 0;
-        while (k < l && (line[k] == ' ' || line[k] == '\t' || line[k] == '\r'))
-            k++;
-        if (k == l)
+        if (is_blank(line, l))
             continue;
         json_error_t je;
         json_t *j = json_loadb(line, l, 0, &je), *id = json_object_get(j, "id"), *f = json_object_get(j, "flagged");
@@ -802,20 +819,20 @@ static int load_planted(const char *path, char ***ids, size_t *n, mn_err *err)
     int rc = file_read_all(path, &buf, &len, err);
     if (rc)
         return rc;
-    for (size_t pos = 0; pos < len;) {
-        char *nl = memchr(buf + pos, '\n', len - pos);
-        size_t end = nl ? (size_t)(nl - buf) : len, a = pos, z = end;
-        pos = end + 1;
-        while (a < z && (buf[a] == ' ' || buf[a] == '\t' || buf[a] == '\r'))
+    const char *line;
+    size_t l;
+    for (size_t pos = 0; next_line(buf, len, &pos, &line, &l);) {
+        size_t a = 0, z = l;
+        while (a < z && is_space(line[a]))
             a++;
-        while (z > a && (buf[z - 1] == ' ' || buf[z - 1] == '\t' || buf[z - 1] == '\r'))
+        while (z > a && is_space(line[z - 1]))
             z--;
-        if (a == z || buf[a] == '#')
+        if (a == z || line[a] == '#')
             continue;
         if (*n == cap)
             *ids = xrealloc(*ids, (cap = cap ? 2 * cap : 64) * sizeof **ids);
         char *id = xmalloc(z - a + 1);
-        memcpy(id, buf + a, z - a);
+        memcpy(id, line + a, z - a);
         id[z - a] = 0;
         (*ids)[(*n)++] = id;
     }
