@@ -260,17 +260,11 @@ int store_chunk_put(store *s, uint64_t id, const store_chunk *c, mn_err *err)
     return rc;
 }
 
-int store_chunk_get(store *s, uint64_t id, store_chunk *c, mn_err *err)
+/* Parse a chunk record p[0..n) of chunk id into *c (strings borrowed from p). */
+static int chunk_parse(store *s, uint64_t id, const uint8_t *p, size_t n, store_chunk *c, mn_err *err)
 {
-    uint8_t key[8];
-    MDB_val v;
+    size_t o = CHUNK_WORDS * 8;
     memset(c, 0, sizeof *c);
-    put_be64(key, id);
-    int rc = get(s, s->chunks, key, 8, &v, "chunks", err);
-    if (rc <= 0)
-        return rc;
-    const uint8_t *p = v.mv_data;
-    size_t n = v.mv_size, o = CHUNK_WORDS * 8;
     if (n < o)
         return mn_errf(err, MN_EFORMAT, "%s: chunk %llu: record of %zu bytes is truncated", s->path,
                        (unsigned long long)id, n);
@@ -303,6 +297,18 @@ int store_chunk_get(store *s, uint64_t id, store_chunk *c, mn_err *err)
         return mn_errf(err, MN_EFORMAT, "%s: chunk %llu: byte %zu: malformed record", s->path,
                        (unsigned long long)id, o);
     return 1;
+}
+
+int store_chunk_get(store *s, uint64_t id, store_chunk *c, mn_err *err)
+{
+    uint8_t key[8];
+    MDB_val v;
+    memset(c, 0, sizeof *c);
+    put_be64(key, id);
+    int rc = get(s, s->chunks, key, 8, &v, "chunks", err);
+    if (rc <= 0)
+        return rc;
+    return chunk_parse(s, id, v.mv_data, v.mv_size, c, err);
 }
 
 int store_dedup_get(store *s, uint64_t hash, uint64_t *id, mn_err *err)
@@ -507,4 +513,105 @@ int store_postings_del(store *s, const char *term, size_t len, uint32_t seg, mn_
     MDB_val k = {postings_key(key, term, len, seg), key};
     rc = mdb_del(s->txn, s->postings, &k, NULL);
     return rc && rc != MDB_NOTFOUND ? lmdb_fail(s, err, rc, "postings delete") : 0;
+}
+
+/* ---- whole-table iteration (stats --deep) ---- */
+
+/* Walk every entry of table dbi in key order, calling each(ctx, k, v). */
+typedef int (*entry_fn)(store *s, void *ctx, const MDB_val *k, const MDB_val *v, mn_err *err);
+
+static int each_entry(store *s, MDB_dbi dbi, const char *what, entry_fn each, void *ctx, mn_err *err)
+{
+    int rc;
+    if ((rc = need_txn(s, 0, err)))
+        return rc;
+    MDB_cursor *cur;
+    if ((rc = mdb_cursor_open(s->txn, dbi, &cur)))
+        return lmdb_fail(s, err, rc, what);
+    MDB_val k, v;
+    for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0; rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT))
+        if ((rc = each(s, ctx, &k, &v, err)))
+            break;
+    if (rc == MDB_NOTFOUND)
+        rc = 0;
+    else if (rc > 0)
+        rc = lmdb_fail(s, err, rc, what);
+    mdb_cursor_close(cur);
+    return rc;
+}
+
+typedef struct chunk_walk {
+    store_chunk_fn fn;
+    void *ctx;
+} chunk_walk;
+
+static int chunk_entry(store *s, void *ctx, const MDB_val *k, const MDB_val *v, mn_err *err)
+{
+    chunk_walk *w = ctx;
+    if (k->mv_size != 8)
+        return mn_errf(err, MN_EFORMAT, "%s: chunks: a key of %zu bytes", s->path, k->mv_size);
+    uint64_t id = get_be64(k->mv_data);
+    store_chunk c;
+    int rc = chunk_parse(s, id, v->mv_data, v->mv_size, &c, err);
+    return rc < 0 ? rc : w->fn(w->ctx, id, &c, err);
+}
+
+int store_chunk_each(store *s, store_chunk_fn fn, void *ctx, mn_err *err)
+{
+    chunk_walk w = {fn, ctx};
+    return each_entry(s, s->chunks, "chunks cursor", chunk_entry, &w, err);
+}
+
+typedef struct pair_walk {
+    store_pair_fn fn;
+    void *ctx;
+    size_t vsize;
+    const char *table;
+} pair_walk;
+
+static int pair_entry(store *s, void *ctx, const MDB_val *k, const MDB_val *v, mn_err *err)
+{
+    pair_walk *w = ctx;
+    if (k->mv_size != 8 || v->mv_size != w->vsize)
+        return mn_errf(err, MN_EFORMAT, "%s: %s: an entry with a %zu-byte key and a %zu-byte value", s->path,
+                       w->table, k->mv_size, v->mv_size);
+    const uint8_t *p = v->mv_data;
+    uint64_t val = w->vsize == 8 ? get_be64(p)
+                                 : (uint64_t)((uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+                                              (uint32_t)p[3] << 24);
+    return w->fn(w->ctx, get_be64(k->mv_data), val, err);
+}
+
+int store_doclen_each(store *s, store_pair_fn fn, void *ctx, mn_err *err)
+{
+    pair_walk w = {fn, ctx, 4, "doclen"};
+    return each_entry(s, s->doclen, "doclen cursor", pair_entry, &w, err);
+}
+
+int store_dedup_each(store *s, store_pair_fn fn, void *ctx, mn_err *err)
+{
+    pair_walk w = {fn, ctx, 8, "dedup"};
+    return each_entry(s, s->dedup, "dedup cursor", pair_entry, &w, err);
+}
+
+typedef struct term_walk {
+    store_term_fn fn;
+    void *ctx;
+} term_walk;
+
+static int term_entry(store *s, void *ctx, const MDB_val *k, const MDB_val *v, mn_err *err)
+{
+    term_walk *w = ctx;
+    const uint8_t *kp = k->mv_data;
+    size_t len = k->mv_size < 5 ? 0 : k->mv_size - 5;
+    if (len == 0 || len > 255 || kp[len] != 0 || memchr(kp, 0, len))
+        return mn_errf(err, MN_EFORMAT, "%s: postings: a malformed key of %zu bytes", s->path, k->mv_size);
+    uint32_t seg = (uint32_t)kp[len + 1] << 24 | (uint32_t)kp[len + 2] << 16 | (uint32_t)kp[len + 3] << 8 | kp[len + 4];
+    return w->fn(w->ctx, (const char *)kp, len, seg, v->mv_data, v->mv_size, err);
+}
+
+int store_postings_scan(store *s, store_term_fn fn, void *ctx, mn_err *err)
+{
+    term_walk w = {fn, ctx};
+    return each_entry(s, s->postings, "postings cursor", term_entry, &w, err);
 }

@@ -152,4 +152,21 @@ int store_postings_del(store *s, const char *term, size_t len, uint32_t seg, mn_
 typedef int (*store_segment_fn)(void *ctx, uint32_t seg, const void *buf, size_t n, mn_err *err);
 int store_postings_each(store *s, const char *term, size_t len, store_segment_fn fn, void *ctx, mn_err *err);
 
+/* Whole-table walks in key order, for checks that read everything (`mnemo
+ * stats --deep`).  Each calls fn for every entry and stops at fn's first
+ * non-zero return (returned); values are borrowed until fn returns.
+ * Errors: MN_EFORMAT (a malformed key, value or chunk record, naming the
+ * shard), MN_EIO (LMDB), MN_EUSAGE (no transaction). */
+typedef int (*store_chunk_fn)(void *ctx, uint64_t id, const store_chunk *c, mn_err *err);
+int store_chunk_each(store *s, store_chunk_fn fn, void *ctx, mn_err *err);
+/* doclen: (chunk id, length); dedup: (text hash, chunk id). */
+typedef int (*store_pair_fn)(void *ctx, uint64_t key, uint64_t val, mn_err *err);
+int store_doclen_each(store *s, store_pair_fn fn, void *ctx, mn_err *err);
+int store_dedup_each(store *s, store_pair_fn fn, void *ctx, mn_err *err);
+/* postings: every (term, segment) in key order (a term's segments together,
+ * in segment order), with the encoded list. */
+typedef int (*store_term_fn)(void *ctx, const char *term, size_t len, uint32_t seg, const void *buf, size_t n,
+                             mn_err *err);
+int store_postings_scan(store *s, store_term_fn fn, void *ctx, mn_err *err);
+
 #endif

@@ -1,15 +1,46 @@
 /* err.c — error messages (see err.h) and small aborting allocators. */
 #include "util/err.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/utf8.h" /* utf8_decode */
+
+/* Make s safe to print on one terminal line, in place (truncating to
+ * MN_ERR_MSG_MAX - 1 bytes): newlines, carriage returns and tabs become
+ * spaces; every other control character (C0, DEL, the C1 range U+0080..9F)
+ * and every byte of an ill-formed UTF-8 sequence becomes "\xNN".  Messages
+ * quote names from untrusted files (archive members, JSON keys), and a
+ * raw ESC or CSI there would drive the user's terminal. */
 static void one_line(char *s)
 {
-    for (; *s; s++)
-        if (*s == '\n' || *s == '\r')
-            *s = ' ';
+    char out[MN_ERR_MSG_MAX];
+    size_t n = strlen(s), o = 0;
+    for (size_t i = 0; i < n && o < sizeof out - 1;) {
+        unsigned char c = (unsigned char)s[i];
+        uint32_t cp = 0;
+        size_t len = c < 0x80 ? 1 : utf8_decode(s + i, n - i, &cp);
+        if (c == '\n' || c == '\r' || c == '\t') {
+            out[o++] = ' ';
+            i++;
+        } else if (c >= 0x20 && c != 0x7f && (c < 0x80 || (len && (cp < 0x80 || cp > 0x9f)))) {
+            if (o + len > sizeof out - 1)
+                break;
+            memcpy(out + o, s + i, len);
+            o += len;
+            i += len;
+        } else { /* a control character, or an ill-formed UTF-8 byte */
+            if (o + 4 > sizeof out - 1)
+                break;
+            snprintf(out + o, 5, "\\x%02x", c);
+            o += 4;
+            i++;
+        }
+    }
+    out[o] = 0;
+    memcpy(s, out, o + 1);
 }
 
 int mn_verrf(mn_err *err, int code, const char *fmt, va_list ap)
@@ -65,6 +96,8 @@ const char *mn_strerror(int code)
     case MN_EUNSUPPORTED: return "unsupported";
     case MN_ENOMEM: return "out of memory";
     case MN_EMISMATCH: return "mismatch";
+    case MN_ENOSPACE: return "no space";
+    case MN_EBUSY: return "busy";
     default: return "unknown error";
     }
 }

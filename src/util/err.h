@@ -25,6 +25,8 @@ enum {
     MN_EUNSUPPORTED = -5, /* well-formed but not supported (architecture, dtype) */
     MN_ENOMEM = -6,       /* a large allocation failed */
     MN_EMISMATCH = -7,    /* files disagree with each other (shape vs config) */
+    MN_ENOSPACE = -8,     /* no room: the disk is full, or an LMDB shard's map is used up */
+    MN_EBUSY = -9,        /* another live process holds the resource (a lock) */
 };
 
 #define MN_ERR_MSG_MAX 1024
@@ -36,7 +38,9 @@ typedef struct mn_err {
 
 /* Fill err (may be NULL) with code and a printf-style message; returns code,
  * so callers write `return mn_errf(err, MN_EFORMAT, "%s: byte %zu: ...", ...)`.
- * Newlines in the formatted text are replaced by spaces to keep it one line. */
+ * Newlines in the formatted text are replaced by spaces to keep it one line;
+ * other control characters and ill-formed UTF-8 bytes are written as \xNN
+ * (names from untrusted files must not drive the user's terminal). */
 int mn_errf(mn_err *err, int code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 int mn_verrf(mn_err *err, int code, const char *fmt, va_list ap);
