@@ -67,6 +67,8 @@ struct engine {
     float *rope_sin;    /* [max_len, rotary_dim/2] */
     int *slot_seen;     /* [n_slots] scratch: batch index + 1 of the segment using a slot */
     piece *pieces;      /* [TB] pieces of the current chunk (each has >= 1 token) */
+    linear_span *spans; /* [TB] the pieces' rows, for linear_spans() */
+    int nspans;
 };
 
 /* ---------------------------------------------------------------------------
@@ -119,6 +121,7 @@ int engine_create(const model *m, int max_batch_tokens, int n_slots, int max_len
     kernel_rope_table(e->rope_cos, e->rope_sin, m->rope_inv_freq, (int)half, max_len);
     e->slot_seen = xcalloc((size_t)n_slots, sizeof *e->slot_seen);
     e->pieces = xcalloc(TB, sizeof *e->pieces);
+    e->spans = xcalloc(TB, sizeof *e->spans);
     e->task_first = xcalloc(TB, sizeof *e->task_first);
     *out = e;
     return MN_OK;
@@ -146,6 +149,7 @@ void engine_free(engine *e)
     free(e->rope_sin);
     free(e->slot_seen);
     free(e->pieces);
+    free(e->spans);
     free(e->task_first);
     free(e);
 }
@@ -343,13 +347,15 @@ static void mlp(engine *e, const layer_weights *w, int T)
     if (cfg->act == ACT_SILU_GLU) {
         /* gate and up read the same input: one parallel pass for both */
         linear_op gate_up[2] = {{e->gate, w->w_gate, w->b_gate, F}, {e->up, w->w_up, w->b_up, F}};
-        linear_many(gate_up, 2, e->xn, T, C);
+        linear_spans(gate_up, 2, e->xn, C, e->spans, e->nspans);
         kernel_silu_mul(e->gate, e->up, (long)T * F);
-        linear(e->xn, e->gate, w->w_down, w->b_down, T, F, C);
+        linear_op down = {e->xn, w->w_down, w->b_down, C};
+        linear_spans(&down, 1, e->gate, F, e->spans, e->nspans);
     } else {
-        linear(e->up, e->xn, w->w_up, w->b_up, T, C, F);
+        linear_op up = {e->up, w->w_up, w->b_up, F}, down = {e->xn, w->w_down, w->b_down, C};
+        linear_spans(&up, 1, e->xn, C, e->spans, e->nspans);
         kernel_gelu_erf(e->up, (long)T * F);
-        linear(e->xn, e->up, w->w_down, w->b_down, T, F, C);
+        linear_spans(&down, 1, e->up, F, e->spans, e->nspans);
     }
 }
 
@@ -385,6 +391,9 @@ static void forward_chunk(engine *e, const piece *pc, int np, int T, int flags, 
     const mn_config *cfg = &m->cfg;
     const int C = cfg->C, L = cfg->L, HD = cfg->H * cfg->D, KVD = cfg->KV * cfg->D;
     const size_t layer_stride = (size_t)T_all * C; /* one [T_all, C] slice of hidden */
+    for (int p = 0; p < np; p++)
+        e->spans[p] = (linear_span){pc[p].row0, pc[p].n};
+    e->nspans = np;
 
     /* embed: x[t] = tok_emb[id_t] */
     for (int p = 0; p < np; p++)
@@ -399,7 +408,7 @@ static void forward_chunk(engine *e, const piece *pc, int np, int T, int flags, 
         /* attention block: xn = norm1(x); q, k, v projections (+bias) */
         block_norm(e, e->xn, e->x, w->attn_norm_w, w->attn_norm_b, T);
         linear_op qkv[3] = {{e->q, w->wq, w->bq, HD}, {e->k, w->wk, w->bk, KVD}, {e->v, w->wv, w->bv, KVD}};
-        linear_many(qkv, 3, e->xn, T, C); /* one parallel pass for the three */
+        linear_spans(qkv, 3, e->xn, C, e->spans, e->nspans); /* one parallel pass for the three */
         if (cfg->qk_norm) { /* Qwen3: RMSNorm over D of each head, before RoPE */
             kernel_rmsnorm(e->q, e->q, w->q_norm_w, T * cfg->H, cfg->D, cfg->norm_eps);
             kernel_rmsnorm(e->k, e->k, w->k_norm_w, T * cfg->KV, cfg->D, cfg->norm_eps);
@@ -407,7 +416,8 @@ static void forward_chunk(engine *e, const piece *pc, int np, int T, int flags, 
         rope_chunk(e, pc, np);
         kv_append(e, l, pc, np);
         attention(e, l, pc, np);                             /* att [T, H*D] */
-        linear(e->o, e->att, w->wo, w->bo, T, HD, C);         /* o [T, C] */
+        linear_op oproj = {e->o, w->wo, w->bo, C};
+        linear_spans(&oproj, 1, e->att, HD, e->spans, e->nspans); /* o [T, C] */
         if (cfg->parallel_residual) {
             /* GPT-NeoX use_parallel_residual: x = x + attn(ln1(x)) + mlp(ln2(x)) */
             block_norm(e, e->xn, e->x, w->mlp_norm_w, w->mlp_norm_b, T);
@@ -435,16 +445,23 @@ static void forward_chunk(engine *e, const piece *pc, int np, int T, int flags, 
 
     /* logits = xn lm_head^T, for all rows or for the last row of each
      * segment that ends in this chunk (gathered into x, no longer needed) */
-    if (flags & ENGINE_LOGITS_ALL)
-        linear(logits + (size_t)t0 * cfg->V, e->xn, m->lm_head, NULL, T, C, cfg->V);
+    if (flags & ENGINE_LOGITS_ALL) {
+        linear_op head = {logits + (size_t)t0 * cfg->V, m->lm_head, NULL, cfg->V};
+        linear_spans(&head, 1, e->xn, C, e->spans, e->nspans);
+    }
     if (flags & ENGINE_LOGITS_LAST) {
         int rows = 0;
         for (int p = 0; p < np; p++)
             if (pc[p].last)
                 memcpy(e->x + (size_t)rows++ * C, e->xn + (size_t)(pc[p].row0 + pc[p].n - 1) * C,
                        (size_t)C * sizeof(float));
+        /* each gathered row is a piece of its own: the streaming kernel,
+         * whatever the number of segments that end here */
+        for (int r = 0; r < rows; r++)
+            e->spans[r] = (linear_span){r, 1};
+        linear_op head = {logits + (size_t)*next_last * cfg->V, m->lm_head, NULL, cfg->V};
         if (rows > 0)
-            linear(logits + (size_t)*next_last * cfg->V, e->x, m->lm_head, NULL, rows, C, cfg->V);
+            linear_spans(&head, 1, e->x, C, e->spans, rows);
         *next_last += rows;
     }
 }
@@ -510,24 +527,29 @@ int engine_forward(engine *e, const engine_seg *seg, int n_seg, int flags, float
     long t0 = 0;              /* batch row of the chunk's first token */
     int next_last = 0;        /* next ENGINE_LOGITS_LAST row */
     while (s < n_seg) {
-        /* fill a chunk with up to TB tokens, splitting a segment if needed */
+        /* fill a chunk with whole pieces: a segment is cut at every TB-th
+         * token from its own start, never where the chunk happens to be
+         * full, so that its pieces (and with them the bits of its outputs:
+         * linear.h) do not depend on the segments batched with it */
         int np = 0, T = 0;
-        while (s < n_seg && T < e->TB) {
-            int take = seg[s].n - off < e->TB - T ? seg[s].n - off : e->TB - T;
+        while (s < n_seg) {
+            int take = seg[s].n - off < e->TB ? seg[s].n - off : e->TB;
+            if (T + take > e->TB)
+                break; /* the next piece starts the next chunk */
             piece *p = &e->pieces[np++];
             p->seg = s;
             p->slot = seg[s].slot;
-            p->pos0 = kvcache_len(e->kv, p->slot);
+            p->pos0 = kvcache_len(e->kv, p->slot); /* earlier pieces are cached by now */
             p->n = take;
             p->row0 = T;
             p->ids = seg[s].ids + off;
             off += take;
             T += take;
             p->last = off == seg[s].n;
-            if (p->last) {
-                s++;
-                off = 0;
-            }
+            if (!p->last)
+                break; /* a full TB piece: its segment goes on in the next chunk */
+            s++;
+            off = 0;
         }
         forward_chunk(e, e->pieces, np, T, flags, logits, hidden, t0, T_all, &next_last);
         for (int p = 0; p < np; p++)

@@ -140,13 +140,25 @@ static inline float v16_sum(v16 v)
                     y[(size_t)t * out + o + r] = s + (b ? b[o + r] : 0.0f);                         \
                 }                                                                                   \
         }                                                                                           \
-        for (; o < o1; o++)                                                                         \
+        /* the rows after the last full block, one at a time with the same     \
+         * per-output operations (lanes, tree sum, tail): R differs with T, so   \
+         * a scalar loop here would make an output's bits depend on T */         \
+        for (; o < o1; o++) {                                                                       \
+            v16 acc1[T];                                                                            \
+            _Pragma("GCC unroll 16") for (int t = 0; t < (T); t++) acc1[t] = (v16){0};              \
+            int k = 0;                                                                              \
+            for (; k + 16 <= in; k += 16) {                                                         \
+                v16 w = v16_load(W + (size_t)o * in + k);                                           \
+                _Pragma("GCC unroll 16") for (int t = 0; t < (T); t++)                              \
+                    acc1[t] = MADD(acc1[t], w, v16_load(x + (size_t)t * in + k));                   \
+            }                                                                                       \
             for (int t = 0; t < (T); t++) {                                                         \
-                float s = 0.0f;                                                                     \
-                for (int k = 0; k < in; k++)                                                        \
-                    s += W[(size_t)o * in + k] * x[(size_t)t * in + k];                             \
+                float s = v16_sum(acc1[t]);                                                         \
+                for (int kk = k; kk < in; kk++)                                                     \
+                    s += W[(size_t)o * in + kk] * x[(size_t)t * in + kk];                           \
                 y[(size_t)t * out + o] = s + (b ? b[o] : 0.0f);                                     \
             }                                                                                       \
+        }                                                                                           \
     }
 
 /* R (weight rows per step): enough rows in flight for the memory bus, with
@@ -175,91 +187,178 @@ typedef void (*small_kernel_fn)(float *, const float *, const float *, const flo
 DEFINE_SMALL_KERNELS(small_fma, v16_fma)       /* small_fma_by_T: what linear() uses */
 DEFINE_SMALL_KERNELS(small_portable, v16_madd) /* small_portable_by_T: the fallback */
 
-/* Below this many weights a matrix is not worth waking a second thread. */
-#define SMALL_PARALLEL_MIN (1L << 16)
-/* Output rows per work item: threads take items dynamically, so a thread
- * that the OS descheduled does not hold the others up at the barrier. */
+/* Below this much work (multiply-adds) a product is not worth waking a
+ * second thread. */
+#define PARALLEL_MIN (1L << 16)
+/* Output rows per small work item: threads take items dynamically, so a
+ * thread that the OS descheduled does not hold the others up at the
+ * barrier; 64 rows of W stay in L2 while every small row group streams by. */
 #define SMALL_CHUNK 64
 
-/* The n products of ops[] (all of width `in`, all with T rows of x) in one
- * parallel loop over their SMALL_CHUNK-row work items, numbered op after op:
- * one fork and one barrier for the group instead of one per product, and no
- * thread idles at the end of each product while the other finishes its last
- * item.  Each output still comes from the same kernel call as with separate
- * products, so the bits do not depend on the grouping. */
-static void small_many(const small_kernel_fn *by_T, const linear_op *ops, int n, const float *x,
-                       int T, int in)
+/* ---------------------------------------------------------------------------
+ * Large pieces: sgemm on fixed tiles.  OpenBLAS's bits for an output depend
+ * on the shape of the call that computes it (edge kernels for the last rows
+ * or columns of a call, a separate small-matrix path below M*N*K = 10^6 on
+ * AVX-512 builds, different blocking on the AVX2 kernels: measured with
+ * OPENBLAS_CORETYPE=Haswell/Zen, where even splitting the columns of a call
+ * at multiples of 64 changes results).  So every product of a piece is cut
+ * into the same TILE_ROWS x TILE_COLS tiles, counted from the piece's first
+ * row and the weight's first row, whatever the batch around the piece and
+ * the number of threads, and each tile is its own sgemm call: the bits of an
+ * output depend only on its piece.  Tiles are also the unit of parallel work
+ * (OpenBLAS itself runs single-threaded: util/threads.c).  256 x 256 tiles
+ * keep OpenBLAS's per-call packing small against the tile's work (measured
+ * in bench/RESULTS.md).
+ */
+#define TILE_ROWS 256
+#define TILE_COLS 256
+
+static void gemm_tile(const linear_op *op, const float *x, int in, int row0, int m, int c0)
 {
-    small_kernel_fn kernel = by_T[T];
-    int items = 0;
-    long weights = 0;
-    for (int i = 0; i < n; i++) {
-        items += (ops[i].out + SMALL_CHUNK - 1) / SMALL_CHUNK;
-        weights += (long)ops[i].out * in;
-    }
-#pragma omp parallel for schedule(dynamic, 1) if (weights >= SMALL_PARALLEL_MIN)
-    for (int c = 0; c < items; c++) {
-        int i = 0, first = 0; /* item c is item c - first of product i */
-        while (c - first >= (ops[i].out + SMALL_CHUNK - 1) / SMALL_CHUNK)
-            first += (ops[i++].out + SMALL_CHUNK - 1) / SMALL_CHUNK;
-        int out = ops[i].out, o0 = (c - first) * SMALL_CHUNK;
-        int o1 = o0 + SMALL_CHUNK < out ? o0 + SMALL_CHUNK : out;
-        kernel(ops[i].y, x, ops[i].W, ops[i].b, in, out, o0, o1);
-    }
+    int nc = op->out - c0 < TILE_COLS ? op->out - c0 : TILE_COLS;
+    float *y = op->y + (size_t)row0 * op->out + c0;
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, m, nc, in, 1.0f, x + (size_t)row0 * in, in,
+                op->W + (size_t)c0 * in, in, 0.0f, y, op->out);
+    if (op->b)
+        for (int r = 0; r < m; r++) {
+            float *row = y + (size_t)r * op->out;
+#pragma omp simd
+            for (int n = 0; n < nc; n++)
+                row[n] += op->b[c0 + n];
+        }
 }
 
 /* ---------------------------------------------------------------------------
- * Large T: cblas_sgemm, split across the OpenMP threads here rather than by
- * OpenBLAS.  OpenBLAS runs single-threaded (util/threads.c) so that only one
- * thread pool exists: OpenBLAS's pthreads and OpenMP's threads each spin
- * while waiting for work, and with both pools on two cores a 512-token
- * prefill ran 4x slower on 2 threads than on 1.
- * C[M, N] is split by rows when every thread gets at least GEMM_SPLIT_ROWS
- * of them (each thread then packs all of B once, amortised over its rows),
- * else by column blocks of 16.  Inside a parallel region (attention tasks)
- * the call runs on the calling thread alone.
+ * Spans: the rows of x come in pieces (linear.h).  Small pieces are gathered
+ * into groups of at most LINEAR_SMALL_T consecutive rows for the
+ * weight-streaming kernel (its bits do not depend on the group), large ones
+ * are tiled.  One parallel loop runs every work item of every product:
+ *   small items: (product, SMALL_CHUNK rows of W), each over all groups;
+ *   tile items:  (product, large piece, row tile, column tile).
  */
-#define GEMM_SPLIT_ROWS 64
-#define GEMM_PARALLEL_MIN (1L << 20) /* multiply-adds */
+typedef struct plan {
+    linear_span group[64]; /* small row groups; more go to extra passes */
+    int ngroup;
+    const linear_span *big[64];
+    int nbig;
+} plan;
 
-/* C[M, N] = alpha A[M, K] op(B) (+ bias[N] on every row); op(B) = B^T for
- * B [N, K] when trans_b, else B [K, N]. */
-static void gemm(int trans_b, int M, int N, int K, float alpha, const float *A, int lda,
-                 const float *B, int ldb, const float *bias, float *C, int ldc)
+static int tiles_of(const linear_span *sp, int out)
 {
-    int parallel = !omp_in_parallel() && (long)M * N * K >= GEMM_PARALLEL_MIN;
-#pragma omp parallel if (parallel)
-    {
-        int nt = omp_get_num_threads(), id = omp_get_thread_num();
-        int m0 = 0, m1 = M, n0 = 0, n1 = N;
-        if (M >= GEMM_SPLIT_ROWS * nt) {
-            m0 = (int)((long)M * id / nt);
-            m1 = (int)((long)M * (id + 1) / nt);
-        } else {
-            long blocks = (N + 15) / 16;
-            n0 = (int)(blocks * id / nt) * 16;
-            n1 = (int)(blocks * (id + 1) / nt) * 16;
-            n1 = n1 < N ? n1 : N;
+    return ((sp->n + TILE_ROWS - 1) / TILE_ROWS) * ((out + TILE_COLS - 1) / TILE_COLS);
+}
+
+static int small_items(int out)
+{
+    return (out + SMALL_CHUNK - 1) / SMALL_CHUNK;
+}
+
+static int items_of(const plan *p, const linear_op *op)
+{
+    int n = p->ngroup ? small_items(op->out) : 0;
+    for (int s = 0; s < p->nbig; s++)
+        n += tiles_of(p->big[s], op->out);
+    return n;
+}
+
+/* Item `it` of product op: rows [o0, o1) of W over every small group, or
+ * one tile of a large piece. */
+static void run_item(const small_kernel_fn *by_T, const plan *p, const linear_op *op, const float *x, int in,
+                     int it)
+{
+    if (p->ngroup) {
+        if (it < small_items(op->out)) {
+            int o0 = it * SMALL_CHUNK, o1 = o0 + SMALL_CHUNK < op->out ? o0 + SMALL_CHUNK : op->out;
+            for (int g = 0; g < p->ngroup; g++) {
+                const linear_span *gr = &p->group[g];
+                by_T[gr->n](op->y + (size_t)gr->row0 * op->out, x + (size_t)gr->row0 * in, op->W, op->b, in,
+                            op->out, o0, o1);
+            }
+            return;
         }
-        if (m0 < m1 && n0 < n1) {
-            const float *Bp = trans_b ? B + (size_t)n0 * ldb : B + n0;
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, trans_b ? CblasTrans : CblasNoTrans, m1 - m0,
-                        n1 - n0, K, alpha, A + (size_t)m0 * lda, lda, Bp, ldb, 0.0f,
-                        C + (size_t)m0 * ldc + n0, ldc);
-            if (bias)
-                for (int m = m0; m < m1; m++) {
-                    float *row = C + (size_t)m * ldc;
-#pragma omp simd
-                    for (int n = n0; n < n1; n++)
-                        row[n] += bias[n];
-                }
+        it -= small_items(op->out);
+    }
+    for (int s = 0; s < p->nbig; s++) {
+        int t = tiles_of(p->big[s], op->out);
+        if (it < t) {
+            int cols = (op->out + TILE_COLS - 1) / TILE_COLS, r0 = (it / cols) * TILE_ROWS;
+            int m = p->big[s]->n - r0 < TILE_ROWS ? p->big[s]->n - r0 : TILE_ROWS;
+            gemm_tile(op, x, in, p->big[s]->row0 + r0, m, (it % cols) * TILE_COLS);
+            return;
+        }
+        it -= t;
+    }
+}
+
+/* Run one plan over every product in one parallel loop. */
+static void run_plan(const small_kernel_fn *by_T, const plan *p, const linear_op *ops, int n, const float *x,
+                     int in)
+{
+    int items = 0;
+    long work = 0, rows = 0;
+    for (int g = 0; g < p->ngroup; g++)
+        rows += p->group[g].n;
+    for (int s = 0; s < p->nbig; s++)
+        rows += p->big[s]->n;
+    for (int i = 0; i < n; i++) {
+        items += items_of(p, &ops[i]);
+        work += rows * ops[i].out * in;
+    }
+#pragma omp parallel for schedule(dynamic, 1) if (work >= PARALLEL_MIN)
+    for (int c = 0; c < items; c++) {
+        int i = 0, first = 0; /* item c is item c - first of product i */
+        while (c - first >= items_of(p, &ops[i]))
+            first += items_of(p, &ops[i++]);
+        run_item(by_T, p, &ops[i], x, in, c - first);
+    }
+}
+
+/* Cut the spans into plans of at most 64 small groups and 64 large pieces
+ * and run them: consecutive small spans merge into groups of up to
+ * LINEAR_SMALL_T rows (a group's rows may come from several pieces). */
+static void run_spans(const small_kernel_fn *by_T, const linear_op *ops, int n, const float *x, int in,
+                      const linear_span *sp, int nsp)
+{
+    plan p = {.ngroup = 0, .nbig = 0};
+    for (int s = 0; s < nsp; s++) {
+        if (sp[s].n > LINEAR_SMALL_T) {
+            if (p.nbig == 64) {
+                run_plan(by_T, &p, ops, n, x, in);
+                p.ngroup = p.nbig = 0;
+            }
+            p.big[p.nbig++] = &sp[s];
+            continue;
+        }
+        for (int r = 0; r < sp[s].n;) {
+            linear_span *last = p.ngroup ? &p.group[p.ngroup - 1] : NULL;
+            int row = sp[s].row0 + r;
+            if (last && last->row0 + last->n == row && last->n < LINEAR_SMALL_T) {
+                int take = LINEAR_SMALL_T - last->n < sp[s].n - r ? LINEAR_SMALL_T - last->n : sp[s].n - r;
+                last->n += take;
+                r += take;
+                continue;
+            }
+            if (p.ngroup == 64) {
+                run_plan(by_T, &p, ops, n, x, in);
+                p.ngroup = p.nbig = 0;
+            }
+            int take = LINEAR_SMALL_T < sp[s].n - r ? LINEAR_SMALL_T : sp[s].n - r;
+            p.group[p.ngroup++] = (linear_span){row, take};
+            r += take;
         }
     }
+    if (p.ngroup || p.nbig)
+        run_plan(by_T, &p, ops, n, x, in);
 }
 
 /* ---------------------------------------------------------------------------
  * Public entry points.
  */
+void linear_spans(const linear_op *ops, int n, const float *x, int in, const linear_span *spans, int nspans)
+{
+    run_spans(small_fma_by_T, ops, n, x, in, spans, nspans);
+}
+
 void linear(float *y, const float *x, const float *W, const float *b, int T, int in, int out)
 {
     linear_op op = {y, W, b, out};
@@ -268,18 +367,16 @@ void linear(float *y, const float *x, const float *W, const float *b, int T, int
 
 void linear_many(const linear_op *ops, int n, const float *x, int T, int in)
 {
-    if (T <= LINEAR_SMALL_T)
-        small_many(small_fma_by_T, ops, n, x, T, in);
-    else /* y[T, out] = x[T, in] W[out, in]^T + b; sgemm is compute-bound, one product at a time */
-        for (int i = 0; i < n; i++)
-            gemm(1, T, ops[i].out, in, 1.0f, x, in, ops[i].W, in, ops[i].b, ops[i].y, ops[i].out);
+    linear_span all = {0, T};
+    run_spans(small_fma_by_T, ops, n, x, in, &all, 1);
 }
 
 void linear_small_portable(float *y, const float *x, const float *W, const float *b, int T, int in,
                            int out)
 {
     linear_op op = {y, W, b, out};
-    small_many(small_portable_by_T, &op, 1, x, T, in);
+    linear_span all = {0, T};
+    run_spans(small_portable_by_T, &op, 1, x, in, &all, 1);
 }
 
 void linear_ref(float *y, const float *x, const float *W, const float *b, int T, int in, int out)
@@ -296,11 +393,11 @@ void linear_ref(float *y, const float *x, const float *W, const float *b, int T,
 void linear_mm_nt(int M, int N, int K, float alpha, const float *A, int lda, const float *B, int ldb,
                   float *C, int ldc)
 {
-    gemm(1, M, N, K, alpha, A, lda, B, ldb, NULL, C, ldc);
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, M, N, K, alpha, A, lda, B, ldb, 0.0f, C, ldc);
 }
 
 void linear_mm_nn(int M, int N, int K, const float *A, int lda, const float *B, int ldb, float *C,
                   int ldc)
 {
-    gemm(0, M, N, K, 1.0f, A, lda, B, ldb, NULL, C, ldc);
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, M, N, K, 1.0f, A, lda, B, ldb, 0.0f, C, ldc);
 }

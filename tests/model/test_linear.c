@@ -105,29 +105,77 @@ static void test_linear_portable_kernel_matches_reference(void)
 /* Row t of a T-row product is bit-identical to the same row multiplied
  * alone, for every small T and both kernel families: a batched decode step
  * then gives each sequence exactly the logits it gets alone (bench_engine
- * and the engine tests rely on it).  Widths are multiples of 16 and of
- * every kernel's row block, as in real models. */
+ * and the engine tests rely on it).  Widths as in real models (multiples of
+ * 16 and of every kernel's row block) and odd ones: out = 37 leaves rows
+ * after the last full block of every kernel (they used to be summed by a
+ * plain loop, so their bits depended on T: issue 12, finding 8), in = 100 a
+ * scalar tail. */
 static void test_linear_small_rows_independent_of_batch(void)
 {
-    int in = 768, out = 320;
-    float *W = random_floats((size_t)out * in, 21), *b = random_floats((size_t)out, 22);
-    float *x = random_floats((size_t)LINEAR_SMALL_T * in, 23);
-    float *y = malloc((size_t)LINEAR_SMALL_T * out * sizeof *y), *one = malloc((size_t)out * sizeof *one);
-    for (int portable = 0; portable < 2; portable++)
-        for (int T = 2; T <= LINEAR_SMALL_T; T++) {
-            (portable ? linear_small_portable : linear)(y, x, W, b, T, in, out);
-            for (int t = 0; t < T; t++) {
-                (portable ? linear_small_portable : linear)(one, x + (size_t)t * in, W, b, 1, in, out);
-                CHECK_MSG(memcmp(one, y + (size_t)t * out, (size_t)out * sizeof *one) == 0,
-                          "%s kernel: row %d of T=%d differs from the row alone",
-                          portable ? "portable" : "default", t, T);
+    static const int shapes[][2] = {{768, 320}, {100, 37}, {29, 203}, {16, 7}};
+    for (size_t sh = 0; sh < sizeof shapes / sizeof shapes[0]; sh++) {
+        int in = shapes[sh][0], out = shapes[sh][1];
+        float *W = random_floats((size_t)out * in, 21), *b = random_floats((size_t)out, 22);
+        float *x = random_floats((size_t)LINEAR_SMALL_T * in, 23);
+        float *y = malloc((size_t)LINEAR_SMALL_T * out * sizeof *y), *one = malloc((size_t)out * sizeof *one);
+        for (int portable = 0; portable < 2; portable++)
+            for (int T = 2; T <= LINEAR_SMALL_T; T++) {
+                (portable ? linear_small_portable : linear)(y, x, W, b, T, in, out);
+                for (int t = 0; t < T; t++) {
+                    (portable ? linear_small_portable : linear)(one, x + (size_t)t * in, W, b, 1, in, out);
+                    CHECK_MSG(memcmp(one, y + (size_t)t * out, (size_t)out * sizeof *one) == 0,
+                              "%dx%d %s kernel: row %d of T=%d differs from the row alone", in, out,
+                              portable ? "portable" : "default", t, T);
+                }
             }
-        }
+        free(W);
+        free(b);
+        free(x);
+        free(y);
+        free(one);
+    }
+}
+
+/* linear_spans(): each piece's outputs are bit-identical to the piece run
+ * alone, whatever pieces surround it and whatever the thread count: small
+ * pieces (streaming kernel, grouped with their neighbours) and large ones
+ * (sgemm tiles: 300 rows span two row tiles, out = 600 three column
+ * tiles). */
+static void test_linear_spans_pieces_independent_of_batch(void)
+{
+    enum { IN = 72, OUT = 600, NP = 7 };
+    static const int lens[NP] = {1, 300, 1, 12, 13, 5, 40};
+    int rows = 0, row0[NP];
+    for (int p = 0; p < NP; p++) {
+        row0[p] = rows;
+        rows += lens[p];
+    }
+    float *W = random_floats((size_t)OUT * IN, 41), *b = random_floats(OUT, 42);
+    float *x = random_floats((size_t)rows * IN, 43);
+    float *y = malloc((size_t)rows * OUT * sizeof *y), *alone = malloc((size_t)rows * OUT * sizeof *alone);
+    threads_set(1); /* also keeps OpenBLAS single-threaded, as the engine does */
+    for (int p = 0; p < NP; p++)
+        linear(alone + (size_t)row0[p] * OUT, x + (size_t)row0[p] * IN, W, b, lens[p], IN, OUT);
+    linear_span sp[NP];
+    for (int threads = 1; threads <= 2; threads++) {
+        threads_set(threads);
+        for (int p = 0; p < NP; p++)
+            sp[p] = (linear_span){row0[p], lens[p]};
+        linear_op op = {y, W, b, OUT};
+        memset(y, 0, (size_t)rows * OUT * sizeof *y);
+        linear_spans(&op, 1, x, IN, sp, NP);
+        for (int p = 0; p < NP; p++)
+            CHECK_MSG(memcmp(y + (size_t)row0[p] * OUT, alone + (size_t)row0[p] * OUT,
+                             (size_t)lens[p] * OUT * sizeof *y) == 0,
+                      "%d threads: piece %d (%d rows) differs from the piece alone", threads, p, lens[p]);
+        CHECK(rel_err(y, alone, (size_t)rows * OUT) == 0.0);
+    }
+    threads_set(1);
     free(W);
     free(b);
     free(x);
     free(y);
-    free(one);
+    free(alone);
 }
 
 /* linear_many() gives the bits of separate linear() calls, on the small-T
@@ -193,7 +241,7 @@ static void test_linear_attention_gemms_with_strides(void)
     free(Cm);
 }
 
-TEST_MAIN(TEST(test_linear_matches_reference), TEST(test_linear_small_kernel_independent_of_threads),
+TEST_MAIN(TEST(test_linear_matches_reference), TEST(test_linear_spans_pieces_independent_of_batch), TEST(test_linear_small_kernel_independent_of_threads),
           TEST(test_linear_portable_kernel_matches_reference),
           TEST(test_linear_small_rows_independent_of_batch), TEST(test_linear_many_matches_separate_calls),
           TEST(test_linear_attention_gemms_with_strides))
