@@ -27,41 +27,23 @@ static const char *in_dir(const char *name)
     return b;
 }
 
-static void write_file(const char *path, const char *text)
-{
-    FILE *f = fopen(path, "wb");
-    if (f) {
-        fputs(text, f);
-        fclose(f);
-    }
-}
-
 static int setup(void)
 {
-    snprintf(dir, sizeof dir, "/tmp/mnemo-identity-XXXXXX");
-    if (!mkdtemp(dir))
+    if (!test_tmpdir(dir, sizeof dir, "identity"))
         return 0;
     char m[PATH_MAX], b[PATH_MAX];
     snprintf(m, sizeof m, "%s/model", dir);
     snprintf(b, sizeof b, "%s/bench", dir);
     if (mkdir(m, 0777) || mkdir(b, 0777))
         return 0;
-    write_file(in_dir("model/model.safetensors"), "weights");
-    write_file(in_dir("model/config.json"), "{\"model_type\": \"llama\"}");
-    write_file(in_dir("model/tokenizer.json"), "{}");
-    write_file(in_dir("bench/b.jsonl"), "{\"id\": \"b1\", \"question\": \"q b1\", \"answer\": \"1\"}\n");
-    write_file(in_dir("bench/a.jsonl"), "{\"id\": \"a1\", \"question\": \"q a1\", \"answer\": \"1\"}\n"
+    test_write_file(in_dir("model/model.safetensors"), "weights");
+    test_write_file(in_dir("model/config.json"), "{\"model_type\": \"llama\"}");
+    test_write_file(in_dir("model/tokenizer.json"), "{}");
+    test_write_file(in_dir("bench/b.jsonl"), "{\"id\": \"b1\", \"question\": \"q b1\", \"answer\": \"1\"}\n");
+    test_write_file(in_dir("bench/a.jsonl"), "{\"id\": \"a1\", \"question\": \"q a1\", \"answer\": \"1\"}\n"
                                         "{\"id\": \"a2\", \"question\": \"q a2\", \"answer\": \"2\"}\n");
-    write_file(in_dir("bench/notes.txt"), "not read by the loader");
+    test_write_file(in_dir("bench/notes.txt"), "not read by the loader");
     return 1;
-}
-
-static void teardown(void)
-{
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-    if (system(cmd)) {
-    }
 }
 
 /* The identity of the model and the jsonl benchmark folder of setup(). */
@@ -140,7 +122,7 @@ static void test_identity_build_single_and_folder(void)
     json_decref(id);
     bench_set_free(&set);
     bench_set_free(&set2);
-    teardown();
+    test_rmdir(dir);
 }
 
 /* A sharded checkpoint: the sha256 of the sorted "HEX  NAME" listing of the
@@ -149,11 +131,11 @@ static void test_identity_sharded_weights(void)
 {
     CHECK(setup());
     unlink(in_dir("model/model.safetensors"));
-    write_file(in_dir("model/model.safetensors.index.json"),
+    test_write_file(in_dir("model/model.safetensors.index.json"),
                "{\"weight_map\": {\"a\": \"model-00002-of-00002.safetensors\", \"b\": \"model-00001-of-00002.safetensors\","
                " \"c\": \"model-00002-of-00002.safetensors\"}}");
-    write_file(in_dir("model/model-00001-of-00002.safetensors"), "one");
-    write_file(in_dir("model/model-00002-of-00002.safetensors"), "two");
+    test_write_file(in_dir("model/model-00001-of-00002.safetensors"), "one");
+    test_write_file(in_dir("model/model-00002-of-00002.safetensors"), "two");
     bench_set set;
     mn_err err = {0};
     json_t *id = build(&set, &err);
@@ -171,7 +153,7 @@ static void test_identity_sharded_weights(void)
     sha256_hex(listing, strlen(listing), want);
     CHECK_MSG(!strcmp(entry_str(id, "model.weights", "sha256"), want), "%s", entry_str(id, "model.weights", "sha256"));
     usleep(20000);
-    write_file(in_dir("model/model-00002-of-00002.safetensors"), "TWO");
+    test_write_file(in_dir("model/model-00002-of-00002.safetensors"), "TWO");
     bench_set set2;
     json_t *now = build(&set2, &err);
     identity_change c;
@@ -184,7 +166,7 @@ static void test_identity_sharded_weights(void)
     json_decref(now);
     bench_set_free(&set);
     bench_set_free(&set2);
-    teardown();
+    test_rmdir(dir);
 }
 
 /* An edited benchmark: named with the file, and a benchmark-only change;
@@ -197,7 +179,7 @@ static void test_identity_diff_cases(void)
     json_t *id = build(&set, &err);
     CHECK_MSG(id, "%s", err.msg);
     usleep(20000);
-    write_file(in_dir("bench/b.jsonl"), "{\"id\": \"b1\", \"question\": \"q b1 edited\", \"answer\": \"1\"}\n");
+    test_write_file(in_dir("bench/b.jsonl"), "{\"id\": \"b1\", \"question\": \"q b1 edited\", \"answer\": \"1\"}\n");
     json_t *now = build(&set2, &err);
     identity_change c;
     CHECK(now && identity_diff(id, now, &c) == 1);
@@ -233,7 +215,7 @@ static void test_identity_diff_cases(void)
     json_decref(now);
     bench_set_free(&set);
     bench_set_free(&set2);
-    teardown();
+    test_rmdir(dir);
 }
 
 static void test_identity_read_errors(void)
@@ -242,10 +224,10 @@ static void test_identity_read_errors(void)
     json_t *j = NULL;
     mn_err err = {0};
     CHECK_EQ_INT(identity_read(dir, &j, &err), 0);
-    write_file(in_dir(IDENTITY_FILE), "{\"version\": 2, \"inputs\": {}}");
+    test_write_file(in_dir(IDENTITY_FILE), "{\"version\": 2, \"inputs\": {}}");
     CHECK_EQ_INT(identity_read(dir, &j, &err), MN_EFORMAT);
     CHECK_STR_CONTAINS(err.msg, IDENTITY_FILE);
-    write_file(in_dir(IDENTITY_FILE), "{\"version\": 1, \"inp");
+    test_write_file(in_dir(IDENTITY_FILE), "{\"version\": 1, \"inp");
     CHECK_EQ_INT(identity_read(dir, &j, &err), MN_EFORMAT);
     CHECK(j == NULL);
     /* a model folder without weights */
@@ -254,7 +236,7 @@ static void test_identity_read_errors(void)
     CHECK(build(&set, &err) == NULL);
     CHECK_STR_CONTAINS(err.msg, "model.safetensors: does not exist");
     bench_set_free(&set);
-    teardown();
+    test_rmdir(dir);
 }
 
 TEST_MAIN(TEST(test_identity_item_hash), TEST(test_identity_build_single_and_folder), TEST(test_identity_sharded_weights),

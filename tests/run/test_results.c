@@ -17,20 +17,6 @@ static char dir[64];
 static const char *IDS[] = {"a", "b", "c", "d", "e"}; /* chunk 2: chunks {a,b} {c,d} {e} */
 static const char *HASH[] = {"ha", "hb", "hc", "hd", "he"};
 
-static int make_dir(void)
-{
-    snprintf(dir, sizeof dir, "/tmp/mnemo-results-XXXXXX");
-    return mkdtemp(dir) != NULL;
-}
-
-static void remove_dir(void)
-{
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-    if (system(cmd)) {
-    }
-}
-
 /* Replace dir/parts with one file NAME holding text. */
 static void part(const char *name, const char *text)
 {
@@ -72,7 +58,7 @@ static const scan_case CASES[] = {
 
 static void test_results_scan_cases(void)
 {
-    CHECK(make_dir());
+    CHECK(test_tmpdir(dir, sizeof dir, "results"));
     mn_err err = {0};
     CHECK(results_prepare(dir, &err) == 0);
     for (size_t k = 0; k < sizeof CASES / sizeof *CASES; k++) {
@@ -102,13 +88,13 @@ static void test_results_scan_cases(void)
     CHECK(results_scan(dir, IDS, NULL, 5, 2, recs, NULL, NULL, &err) == 0 && recs[0] && recs[1]);
     for (int i = 0; i < 5; i++)
         json_decref(recs[i]);
-    remove_dir();
+    test_rmdir(dir);
 }
 
 /* The first valid commit in file-name order gives the records. */
 static void test_results_first_valid_commit_wins(void)
 {
-    CHECK(make_dir());
+    CHECK(test_tmpdir(dir, sizeof dir, "results"));
     mn_err err = {0};
     CHECK(results_prepare(dir, &err) == 0);
     part("1-r0.jsonl", R("a") "{\"id\":\"b\",\"item_sha256\":\"hb\",\"correct\":false}\n" C(0, 2));
@@ -118,7 +104,7 @@ static void test_results_first_valid_commit_wins(void)
     CHECK(json_is_false(json_object_get(recs[1], "correct")));
     for (int i = 0; i < 5; i++)
         json_decref(recs[i]);
-    remove_dir();
+    test_rmdir(dir);
 }
 
 static int exists(const char *rel)
@@ -132,7 +118,7 @@ static int exists(const char *rel)
  * reads back as committed. */
 static void test_results_set_aside(void)
 {
-    CHECK(make_dir());
+    CHECK(test_tmpdir(dir, sizeof dir, "results"));
     mn_err err = {0};
     CHECK(results_prepare(dir, &err) == 0);
     part("1-r0.jsonl", R("a") R("b") C(0, 2) R("c") R("d") C(1, 2));
@@ -169,19 +155,19 @@ static void test_results_set_aside(void)
     for (int i = 0; i < 5; i++)
         json_decref(recs[i]);
     results_scan_info_free(&info);
-    remove_dir();
+    test_rmdir(dir);
 }
 
 static void test_results_job_check(void)
 {
-    CHECK(make_dir());
+    CHECK(test_tmpdir(dir, sizeof dir, "results"));
     mn_err err = {0};
     CHECK_EQ_INT(results_job_check(dir, "{\"a\":1,\"b\":{\"c\":2}}", &err), 1);
     CHECK(results_job_write(dir, "{\"a\":1,\"b\":{\"c\":2}}", &err) == 0);
     CHECK_EQ_INT(results_job_check(dir, "{\"a\":1,\"b\":{\"c\":2}}", &err), 0);
     CHECK_EQ_INT(results_job_check(dir, "{\"a\":1,\"b\":{\"c\":3}}", &err), MN_EMISMATCH);
     CHECK_STR_CONTAINS(err.msg, "the job changed (key 'b.c': 3 now, 2 in ");
-    remove_dir();
+    test_rmdir(dir);
 }
 
 TEST_MAIN(TEST(test_results_scan_cases), TEST(test_results_first_valid_commit_wins), TEST(test_results_set_aside),

@@ -25,39 +25,16 @@ static const char *in_dir(const char *name)
     return b;
 }
 
-static void write_file(const char *path, const char *text)
-{
-    FILE *f = fopen(path, "wb");
-    if (f) {
-        fputs(text, f);
-        fclose(f);
-    }
-}
-
-static int make_dir(void)
-{
-    snprintf(dir, sizeof dir, "/tmp/mnemo-filehash-XXXXXX");
-    return mkdtemp(dir) != NULL;
-}
-
-static void remove_dir(void)
-{
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-    if (system(cmd)) {
-    }
-}
-
 #define SHA_ABC "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
 #define SHA_EMPTY "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 #define SHA_ABD "a52d159f262b2c6ddb724a61840befc36eb30c88877a4030b65cbe86298449c9"
 
 static void test_filehash_values_and_cache_beside(void)
 {
-    CHECK(make_dir());
+    CHECK(test_tmpdir(dir, sizeof dir, "filehash"));
     const char *p[2] = {in_dir("abc"), in_dir("empty")};
-    write_file(p[0], "abc");
-    write_file(p[1], "");
+    test_write_file(p[0], "abc");
+    test_write_file(p[1], "");
     char hex[2][65];
     filehash_stats st = {0};
     mn_err err = {0};
@@ -73,36 +50,36 @@ static void test_filehash_values_and_cache_beside(void)
     CHECK_EQ_INT(st.hashed_files, 0);
     CHECK_EQ_INT(st.cached_files, 2);
     CHECK_EQ_INT(st.cached_bytes, 3);
-    remove_dir();
+    test_rmdir(dir);
 }
 
 /* Same size, the mtime put back: ctime still changes, so the entry misses;
  * a rename over the file changes the inode. */
 static void test_filehash_changed_file_misses(void)
 {
-    CHECK(make_dir());
+    CHECK(test_tmpdir(dir, sizeof dir, "filehash"));
     const char *p = in_dir("f");
     char hex[1][65];
     filehash_stats st = {0};
     mn_err err = {0};
-    write_file(p, "abc");
+    test_write_file(p, "abc");
     CHECK(filehash_sha256(&p, 1, 1, NULL, hex, NULL, &err) == 0 && !strcmp(hex[0], SHA_ABC));
     struct stat before;
     CHECK(stat(p, &before) == 0);
     usleep(20000); /* a later ctime, whatever the file system's granularity */
-    write_file(p, "abd");
+    test_write_file(p, "abd");
     struct timespec times[2] = {before.st_atim, before.st_mtim};
     CHECK(utimensat(AT_FDCWD, p, times, 0) == 0);
     CHECK(filehash_sha256(&p, 1, 1, NULL, hex, &st, &err) == 0);
     CHECK_MSG(!strcmp(hex[0], SHA_ABD), "stale hash %s", hex[0]);
     CHECK_EQ_INT(st.hashed_files, 1);
     const char *q = in_dir("g");
-    write_file(q, "abc");
+    test_write_file(q, "abc");
     CHECK(utimensat(AT_FDCWD, q, times, 0) == 0);
     CHECK(rename(q, p) == 0);
     CHECK(filehash_sha256(&p, 1, 1, NULL, hex, &st, &err) == 0 && !strcmp(hex[0], SHA_ABC));
     CHECK_EQ_INT(st.hashed_files, 2);
-    remove_dir();
+    test_rmdir(dir);
 }
 
 /* beside == 0: the fallback folder's cache, keyed by realpath; a folder
@@ -110,13 +87,13 @@ static void test_filehash_changed_file_misses(void)
  * back too. */
 static void test_filehash_fallback_cache(void)
 {
-    CHECK(make_dir());
+    CHECK(test_tmpdir(dir, sizeof dir, "filehash"));
     char out[PATH_MAX], sub[PATH_MAX], real[PATH_MAX];
     snprintf(out, sizeof out, "%s/out", dir);
     snprintf(sub, sizeof sub, "%s/ro", dir);
     CHECK(mkdir(out, 0777) == 0 && mkdir(sub, 0777) == 0);
     const char *p = in_dir("abc");
-    write_file(p, "abc");
+    test_write_file(p, "abc");
     char hex[1][65], blocker[PATH_MAX + 32];
     filehash_stats st = {0};
     mn_err err = {0};
@@ -138,7 +115,7 @@ static void test_filehash_fallback_cache(void)
     /* an unwritable cache beside: the entry goes to the fallback */
     char q[PATH_MAX + 8];
     snprintf(q, sizeof q, "%s/x", sub);
-    write_file(q, "abc");
+    test_write_file(q, "abc");
     snprintf(blocker, sizeof blocker, "%s/%s", sub, FILEHASH_CACHE_NAME);
     CHECK(mkdir(blocker, 0777) == 0);
     const char *qp = q;
@@ -147,14 +124,14 @@ static void test_filehash_fallback_cache(void)
     CHECK(filehash_sha256(&qp, 1, 1, out, hex, &st, &err) == 0);
     CHECK_EQ_INT(st.hashed_files, 1);
     CHECK_EQ_INT(st.cached_files, 1);
-    remove_dir();
+    test_rmdir(dir);
 }
 
 /* Several files hashed together equal each hashed alone; a missing one is
  * named. */
 static void test_filehash_many_and_errors(void)
 {
-    CHECK(make_dir());
+    CHECK(test_tmpdir(dir, sizeof dir, "filehash"));
     const char *names[5] = {"a", "b", "c", "d", "e"};
     const char *p[5];
     char hex[5][65], one[1][65];
@@ -163,7 +140,7 @@ static void test_filehash_many_and_errors(void)
         char text[64];
         snprintf(text, sizeof text, "file %d %s", i, i % 2 ? "odd" : "even");
         p[i] = strdup(in_dir(names[i]));
-        write_file(p[i], text);
+        test_write_file(p[i], text);
     }
     CHECK(filehash_sha256(p, 5, 0, NULL, hex, NULL, &err) == 0);
     for (int i = 0; i < 5; i++) {
@@ -178,28 +155,28 @@ static void test_filehash_many_and_errors(void)
     CHECK_STR_CONTAINS(err.msg, "not a regular file");
     for (int i = 0; i < 5; i++)
         free((char *)p[i]);
-    remove_dir();
+    test_rmdir(dir);
 }
 
 /* A malformed cache is ignored (and replaced), never trusted. */
 static void test_filehash_bad_cache_ignored(void)
 {
-    CHECK(make_dir());
+    CHECK(test_tmpdir(dir, sizeof dir, "filehash"));
     const char *p = in_dir("abc");
-    write_file(p, "abc");
-    write_file(in_dir(FILEHASH_CACHE_NAME),
+    test_write_file(p, "abc");
+    test_write_file(in_dir(FILEHASH_CACHE_NAME),
                "{\"version\": 1, \"files\": {\"abc\": {\"size\": 3, \"sha256\": \"00\"}}}");
     char hex[1][65];
     filehash_stats st = {0};
     mn_err err = {0};
     CHECK(filehash_sha256(&p, 1, 1, NULL, hex, &st, &err) == 0 && !strcmp(hex[0], SHA_ABC));
     CHECK_EQ_INT(st.hashed_files, 1);
-    write_file(in_dir(FILEHASH_CACHE_NAME), "not json");
+    test_write_file(in_dir(FILEHASH_CACHE_NAME), "not json");
     CHECK(filehash_sha256(&p, 1, 1, NULL, hex, &st, &err) == 0 && !strcmp(hex[0], SHA_ABC));
     CHECK_EQ_INT(st.hashed_files, 2);
     CHECK(filehash_sha256(&p, 1, 1, NULL, hex, &st, &err) == 0);
     CHECK_EQ_INT(st.cached_files, 1);
-    remove_dir();
+    test_rmdir(dir);
 }
 
 TEST_MAIN(TEST(test_filehash_values_and_cache_beside), TEST(test_filehash_changed_file_misses),
