@@ -443,14 +443,15 @@ static int64_t record_tokens(const json_t *rec)
 
 /* Test hook: MNEMO_RUN_KILL_AFTER=N (and MNEMO_RUN_KILL_RANK=R, default
  * any) makes the rank SIGKILL itself right after its N-th commit, so tests
- * can kill a chosen rank at a chosen point; with MNEMO_RUN_KILL_SIGNAL=TERM
- * it sends itself SIGTERM instead (a clean stop after that chunk). */
+ * can kill a chosen rank at a chosen point.  MNEMO_RUN_KILL_SIGNAL=TERM
+ * sends SIGTERM instead (a clean stop after that chunk), STOP freezes the
+ * process there (a live run holding its folder, until the test kills it). */
 static void kill_hook(const run_state *r)
 {
     const char *after = getenv("MNEMO_RUN_KILL_AFTER"), *rank = getenv("MNEMO_RUN_KILL_RANK");
     const char *sig = getenv("MNEMO_RUN_KILL_SIGNAL");
     if (after && *after && (size_t)atol(after) == r->my_chunks && (!rank || !*rank || atoi(rank) == dist_rank(r->d)))
-        raise(sig && !strcmp(sig, "TERM") ? SIGTERM : SIGKILL);
+        raise(!sig ? SIGKILL : !strcmp(sig, "TERM") ? SIGTERM : !strcmp(sig, "STOP") ? SIGSTOP : SIGKILL);
 }
 
 /* Score chunk c and commit it. */

@@ -23,7 +23,16 @@ SRC=${MNEMO_SOURCE_DIR:?MNEMO_SOURCE_DIR not set}
 . "$SRC/tests/cli/lib.sh"
 test_begin test_run_identity
 export OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MNEMO_PROGRESS=off
-qwen3_fixture_model "$TMP/model" || { test_end; exit 1; }
+# the tiny Qwen3 checkpoint (three shards and an index) with a byte-level
+# tokenizer; the reranker: the same weights with yes/no tokens
+M0=$SRC/tests/fixtures/models/qwen3_tiny
+mkdir -p "$TMP/model" "$TMP/reranker"
+cp "$M0"/config.json "$M0"/*.safetensors* "$TMP/model"/ && cp "$M0"/config.json "$M0"/*.safetensors* "$TMP/reranker"/ \
+    && chmod u+w "$TMP/model"/* "$TMP/reranker"/*
+write_bytelevel_tokenizer "$TMP/model/tokenizer.json"
+write_bytelevel_tokenizer "$TMP/reranker/tokenizer.json" \
+    --vocab '"no": 256, "ye": 257, "yes": 258' --merges '"n o", "y e", "ye s"' \
+    --added "$(added_token_json 259 '<|im_start|>' true), $(added_token_json 260 '<|im_end|>' true), $(added_token_json 261 '<think>' false), $(added_token_json 262 '</think>' false)"
 MNEMO="$BIN" bash "$SRC/scripts/smoke-db.sh" "$TMP/db" 2>/dev/null || fail "smoke-db.sh"
 for i in $(seq 1 12); do
     printf '{"id": "q%02d", "question": "How is a document split into chunks, question %d? The river and the stone mill.", "answer": "%d"}\n' \
@@ -48,12 +57,12 @@ stop_early() {
     local rc=$?
     [ "$rc" -eq 75 ] && grep -qs '"chunk"' "$2"/parts/*.jsonl || fail "$1: stop after the first commit: exit $rc: $(tail -c 300 "$TMP/err")"
 }
-# perturb FILE: overwrite 4 KiB near the end with bytes from elsewhere in
-# the file (other float values, same size and header)
+# perturb FILE: overwrite its last 4 KiB with bytes from its middle (other
+# float values, same size and header)
 perturb() {
     local sz
     sz=$(stat -c %s "$1")
-    dd if="$1" of="$1" bs=1 seek=$((sz - 4096)) skip=$((sz - 400000)) count=4096 conv=notrunc status=none
+    dd if="$1" of="$1" bs=1 seek=$((sz - 4096)) skip=$((sz / 2)) count=4096 conv=notrunc status=none
 }
 # same_items NAME A B: identical items.jsonl
 same_items() {
@@ -69,17 +78,17 @@ set_aside_differs() {
     [ "${n:-0}" -gt 0 ] && ok "$1: $n set-aside records differ from the new inputs' ($2/set-aside)" \
         || fail "$1: the set-aside records equal the new ones: the change did not matter, the test proves nothing"
 }
-# changed_case NAME CHANGE FRAGMENT [RERANK] [COMMITS]: stop, change, refused,
-# forced, compared
+# changed_case NAME CHANGE FRAGMENT [RERANK] [COMMITS] [FRAGMENT2]: stop,
+# change, refused, forced, compared
 changed_case() {
     local name=$1 change=$2 frag=$3 D=$TMP/$1-out
     mkcase "$name" "${4:-}"
     [ -n "${4:-}" ] && sed -i "s|rerank: RERANKER|rerank: $TMP/$name/reranker|" "$TMP/$name.yaml"
-    [ -n "${4:-}" ] && cp -r "$TMP/model" "$TMP/$name/reranker"
+    [ -n "${4:-}" ] && cp -r "$TMP/reranker" "$TMP/$name/reranker"
     stop_early "$name" "$D" "${5:-1}"
     (cd "$TMP/$name" && eval "$change") || fail "$name: the change failed"
     expect_error "$name: changed input refused" 1 "the inputs changed since the committed records were made" "$frag" \
-        "$D/identity.json" "vs" "now" "--force" "another --out" -- run "$TMP/$name.yaml" --out "$D"
+        "$D/identity.json" "vs" "now" "--force" "another --out" ${6:+"$6"} -- run "$TMP/$name.yaml" --out "$D"
     run "$name: --force completes" 0 run "$TMP/$name.yaml" --out "$D" --force
     err_has "$name: --force says where" "set aside in $D/set-aside/"
     cp "$TMP/err" "$TMP/$name.force.err"
@@ -96,7 +105,7 @@ jq -e '.inputs."model.weights".sha256 != null and .inputs.benchmark.items == 12 
     "$TMP/ref/identity.json" >/dev/null || fail "identity.json: $(head -c 400 "$TMP/ref/identity.json")"
 rm -f "$TMP/same/model/.mnemo-sha256.json"
 stop_early same "$TMP/same-out"
-jq -e '.identity.hashed_files >= 1 and .identity.hashed_bytes >= 2431632' "$TMP/same-out/run-stats.json" >/dev/null \
+jq -e '.identity.hashed_files >= 4 and .identity.hashed_bytes >= 727104' "$TMP/same-out/run-stats.json" >/dev/null \
     && ok "first run hashes the weights: $(jq -c .identity "$TMP/same-out/run-stats.json")" \
     || fail "first run: $(jq -c .identity "$TMP/same-out/run-stats.json")"
 [ -s "$TMP/same/model/.mnemo-sha256.json" ] && ok "hash cached beside the checkpoint" || fail "no cache beside the checkpoint"
@@ -106,26 +115,28 @@ jq -e '.identity.hashed_files == 0 and .identity.cached_files >= 4' "$TMP/same-o
     && ok "rerun: nothing re-hashed: $(jq -c .identity "$TMP/same-out/run-stats.json")" \
     || fail "rerun re-hashed: $(jq -c .identity "$TMP/same-out/run-stats.json")"
 [ ! -e "$TMP/same-out/set-aside" ] || fail "unchanged inputs: something was set aside"
-jq -e --arg h "$(sha256sum "$TMP/same/model/model.safetensors" | cut -c1-64)" \
-    '.inputs."model.weights".sha256 == $h and .inputs."model.weights".files[0].name == "model.safetensors"' \
-    "$TMP/same-out/summary.json" >/dev/null && ok "summary.json inputs: weights sha256 = sha256sum" \
-    || fail "summary.json inputs: $(jq -c '.inputs."model.weights"' "$TMP/same-out/summary.json")"
+# the weights' hash: that of the sha256sum listing of the index and shards
+listing=$(cd "$TMP/same/model" && sha256sum model.safetensors.index.json model-0000*.safetensors | sort -k2 | sha256sum | cut -c1-64)
+jq -e --arg h "$listing" '.inputs."model.weights".sha256 == $h and (.inputs."model.weights".files | length) == 4' \
+    "$TMP/same-out/summary.json" >/dev/null && ok "summary.json inputs: weights sha256 = sha256sum of the shards' sha256sum" \
+    || fail "summary.json inputs: $(jq -c '.inputs."model.weights"' "$TMP/same-out/summary.json") (want $listing)"
 jq -e '.model.weights_sha256 == .inputs."model.weights".sha256' "$TMP/same-out/summary.json" >/dev/null \
     || fail "summary.json model.weights_sha256"
 jq -e '.mnemo_inputs.db.content_hash != null' "$TMP"/same-out/model/results_*.json >/dev/null \
     && ok "lm-eval file: mnemo_inputs" || fail "lm-eval file without mnemo_inputs"
 
 # --- each input changed -------------------------------------------------------
-changed_case weights 'perturb model/model.safetensors' "model weights sha256"
-# the tokenizer: one merge fewer changes how prompts are split
-changed_case tokenizer 'jq -c "del(.model.merges[0:40])" model/tokenizer.json >t.json && mv t.json model/tokenizer.json' \
+changed_case weights 'perturb model/model-00002-of-00003.safetensors' \
+    "model weights sha256" "" 1 "model/model-00002-of-00003.safetensors); rerun"
+# the tokenizer: merges change how prompts are split
+changed_case tokenizer "write_bytelevel_tokenizer model/tokenizer.json --vocab '\"th\": 256, \"the\": 257' --merges '\"t h\", \"th e\"'" \
     "tokenizer sha256"
 # the DB: an input added and ingested (its text matches every question)
 add_doc='printf "# Chunks\nA document is split into chunks by the river and the stone mill, question after question.\n" >extra.md'
 add_doc+=' && "$BIN" ingest --db db --shards 4 --chunk-tokens 64 --overlap 8 extra.md >/dev/null 2>&1'
 changed_case corpus "$add_doc" "retrieval DB content_hash"
 # a reranker model (Qwen3-Reranker style: the fixture model as judge)
-changed_case reranker 'perturb reranker/model.safetensors' "reranker weights sha256" RERANKER
+changed_case reranker 'perturb reranker/model-00001-of-00003.safetensors' "reranker weights sha256" RERANKER
 
 # --- the benchmark: only the chunks whose items changed are redone -----------
 # two chunks committed, items of the first one edited
