@@ -201,6 +201,44 @@ static void describe_change(const char *dir, const identity_change *c, char *out
                  !strcmp(c->now, "none") ? "not used" : "used", c->where);
 }
 
+/* What the output folder holds against what this run would make. */
+typedef struct binding {
+    int job;              /* results_job_check: 0 the same job, 1 none yet, MN_EMISMATCH another */
+    mn_err jerr;          /* the job's difference */
+    json_t *old;          /* OUT/identity.json, NULL when absent or unreadable */
+    mn_err ierr;          /* why it is unreadable (code 0: it is absent) */
+    const json_t *now;    /* this run's identity (borrowed from the session) */
+    results_scan_info info;
+    int differs;          /* the identities differ (or there is no old one) */
+    int bench_only;       /* ... in the benchmark alone: its chunks are checked one by one */
+    size_t affected;      /* committed records that do not belong to this run */
+    char why[MN_ERR_MSG_MAX + 64];
+} binding;
+
+/* Which committed records do not belong to this run, and why. */
+static void judge(const char *dir, binding *b)
+{
+    identity_change ch;
+    size_t committed = b->info.kept + b->info.invalid;
+    b->differs = !b->old || identity_diff(b->old, b->now, &ch);
+    b->bench_only = b->old && b->differs && identity_only_benchmark_differs(b->old, b->now);
+    b->affected = committed;
+    if (b->job == MN_EMISMATCH)
+        snprintf(b->why, sizeof b->why, "%s", b->jerr.msg);
+    else if (!b->old && b->ierr.code)
+        snprintf(b->why, sizeof b->why, "%s: the committed records carry no readable input identity (%s)", dir,
+                 b->ierr.msg);
+    else if (!b->old)
+        snprintf(b->why, sizeof b->why, "%s: the committed records carry no input identity (no %s/%s: made by an older "
+                 "mnemo?)", dir, dir, IDENTITY_FILE);
+    else if (b->differs)
+        describe_change(dir, &ch, b->why, sizeof b->why);
+    else
+        b->affected = 0;
+    if (b->job != MN_EMISMATCH && b->bench_only)
+        b->affected = b->info.invalid; /* the chunks whose items changed */
+}
+
 /* Rank 0: bind the output folder to the job and its inputs.  Committed
  * records made from other settings or inputs are refused, or with --force
  * set aside (an edited benchmark: only the chunks whose items changed);
@@ -209,61 +247,47 @@ static void describe_change(const char *dir, const identity_change *c, char *out
 static int bind_outputs(run_state *r, const char *session, mn_err *err)
 {
     const char *dir = r->eo.out_dir, **ids, **hashes;
-    const json_t *now = NULL;
-    json_t *old = NULL, **recs = xcalloc(r->n ? r->n : 1, sizeof *recs);
+    json_t **recs = xcalloc(r->n ? r->n : 1, sizeof *recs);
     uint8_t *done = xcalloc(r->nchunks ? r->nchunks : 1, 1);
-    char *canon = job_canonical(r->j, r->task), why[MN_ERR_MSG_MAX + 64] = "", *where = NULL;
-    results_scan_info info = {0};
-    identity_change ch;
-    mn_err jerr = {0};
+    char *canon = job_canonical(r->j, r->task), *where = NULL;
+    binding b = {0};
     item_keys(r, &ids, &hashes);
-    int job = results_job_check(dir, canon, &jerr), rc = 0, have = 0, differs = 0, bench_only = 0;
-    if (job < 0 && job != MN_EMISMATCH) {
-        *err = jerr;
-        rc = job;
+    int rc = 0;
+    if ((b.job = results_job_check(dir, canon, &b.jerr)) < 0 && b.job != MN_EMISMATCH) {
+        *err = b.jerr;
+        rc = b.job;
     }
-    if (!rc && (rc = eval_session_identity(r->s, dir, NULL, &now, err)) == 0 && (have = identity_read(dir, &old, err)) < 0)
-        rc = have;
-    if (!rc)
-        rc = results_scan(dir, ids, hashes, r->n, r->chunk, recs, done, &info, err);
-    if (rc)
-        goto done;
-    differs = !have || identity_diff(old, now, &ch);
-    bench_only = have && differs && identity_only_benchmark_differs(old, now);
-    size_t committed = info.kept + info.invalid, affected = 0;
-    if (job == MN_EMISMATCH) {
-        snprintf(why, sizeof why, "%s", jerr.msg);
-        affected = committed;
-    } else if (!have) {
-        snprintf(why, sizeof why, "%s: the committed records carry no input identity (no %s/%s: made by an older mnemo?)",
-                 dir, dir, IDENTITY_FILE);
-        affected = committed;
-    } else if (differs) {
-        describe_change(dir, &ch, why, sizeof why);
-        affected = bench_only ? info.invalid : committed;
+    if (!rc && !(rc = eval_session_identity(r->s, dir, NULL, &b.now, err))) {
+        int got = identity_read(dir, &b.old, &b.ierr);
+        if (got < 0 && got != MN_EFORMAT) { /* a damaged one is no identity: refused below */
+            *err = b.ierr;
+            rc = got;
+        }
     }
-    if (affected && !r->o->force) {
-        if (bench_only)
+    if (!rc && !(rc = results_scan(dir, ids, hashes, r->n, r->chunk, recs, done, &b.info, err)))
+        judge(dir, &b);
+    if (!rc && b.affected && !r->o->force) {
+        if (b.bench_only)
             rc = mn_errf(err, MN_EMISMATCH, "%s; rerun with --force to set aside the %zu committed records of the chunks "
-                         "whose items changed and redo them (%zu others are kept), or use another --out", why, affected,
-                         info.kept);
+                         "whose items changed and redo them (%zu others are kept), or use another --out", b.why,
+                         b.affected, b.info.kept);
         else
             rc = mn_errf(err, MN_EMISMATCH, "%s; rerun with --force to discard the %zu committed records and start over, "
-                         "or use another --out", why, affected);
-        goto done;
+                         "or use another --out", b.why, b.affected);
     }
     /* the reason without its "DIR: " */
-    const char *reason = !strncmp(why, dir, strlen(dir)) && !strncmp(why + strlen(dir), ": ", 2) ? why + strlen(dir) + 2 : why;
-    if (affected && !(rc = results_set_aside(dir, session, recs, bench_only ? done : NULL, r->n, r->chunk, &where, err)))
+    size_t dl = strlen(dir);
+    const char *reason = !strncmp(b.why, dir, dl) && !strncmp(b.why + dl, ": ", 2) ? b.why + dl + 2 : b.why;
+    if (!rc && b.affected &&
+        !(rc = results_set_aside(dir, session, recs, b.bench_only ? done : NULL, r->n, r->chunk, &where, err)))
         fprintf(stderr, "mnemo: run: --force: %s; %zu committed records set aside in %s, those items are redone\n",
-                reason, affected, where);
-    else if (!rc && differs && committed && bench_only)
-        fprintf(stderr, "mnemo: run: note: %s; none of the %zu committed records is affected\n", reason, committed);
-    if (!rc && job != 0)
+                reason, b.affected, where);
+    else if (!rc && b.bench_only && b.info.kept)
+        fprintf(stderr, "mnemo: run: note: %s; none of the %zu committed records is affected\n", reason, b.info.kept);
+    if (!rc && b.job != 0)
         rc = results_job_write(dir, canon, err);
-    if (!rc && differs)
-        rc = identity_write(dir, now, err);
-done:
+    if (!rc && b.differs)
+        rc = identity_write(dir, b.now, err);
     for (size_t i = 0; i < r->n; i++)
         json_decref(recs[i]);
     free(recs);
@@ -272,8 +296,8 @@ done:
     free(hashes);
     free(canon);
     free(where);
-    json_decref(old);
-    results_scan_info_free(&info);
+    json_decref(b.old);
+    results_scan_info_free(&b.info);
     return rc;
 }
 

@@ -163,6 +163,9 @@ mkcase old
 stop_early old "$TMP/old-out"
 rm "$TMP/old-out/identity.json"
 expect_error "no identity.json" 1 "carry no input identity" "--force" -- run "$TMP/old.yaml" --out "$TMP/old-out"
+echo '{"version": 1, "inp' >"$TMP/old-out/identity.json"
+expect_error "damaged identity.json" 1 "carry no readable input identity" "identity.json" "--force" -- \
+    run "$TMP/old.yaml" --out "$TMP/old-out"
 # --- a changed job with --force starts over too (it used to keep the records)
 sed 's/budget: 48/budget: 40/' "$TMP/old.yaml" >"$TMP/old2.yaml"
 expect_error "changed job" 1 "the job changed" "retrieval.budget" "--force" -- run "$TMP/old2.yaml" --out "$TMP/old-out"
