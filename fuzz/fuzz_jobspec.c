@@ -1,7 +1,8 @@
 /* fuzz_jobspec.c — libFuzzer target: job files (run/jobspec.h) on
  * arbitrary bytes, without file checks.  A failure must leave *out NULL
  * and give one non-empty line naming the file; a job that loads must
- * expand every combination into eval_opts and give canonical text that is
+ * expand every combination into eval_opts (with an --out override when it
+ * names no 'out') and give canonical text that is
  * valid JSON and the same on a second call.  Seeds: fuzz/corpus/jobspec/
  * (the example jobs and some of tests/fixtures/jobs/bad/). */
 #include <jansson.h>
@@ -28,7 +29,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     for (size_t t = 0; t < n && t < 16; t++) {
         char buf[8192];
         eval_opts o;
-        if (job_eval_opts(j, t, NULL, &o, buf, sizeof buf, &err) || !o.model_dir || !o.bench || !o.out_dir)
+        /* without 'out' the folder must come from the command line (--out) */
+        int rc = job_eval_opts(j, t, NULL, &o, buf, sizeof buf, &err);
+        if (rc && (rc != MN_EUSAGE || strncmp(err.msg, "fuzz.yaml: no output folder", 27)))
+            abort();
+        if ((rc && job_eval_opts(j, t, "out", &o, buf, sizeof buf, &err)) || !o.model_dir || !o.bench || !o.out_dir)
             abort();
         char *a = job_canonical(j, t), *b = job_canonical(j, t);
         json_error_t je;

@@ -78,4 +78,28 @@ static inline const char *fixture_path(const char *rel)
     return b;
 }
 
+/* A fresh folder /tmp/mnemo-TAG-XXXXXX, its name in buf[cap]; 0 on failure. */
+static inline int test_tmpdir(char *buf, size_t cap, const char *tag)
+{
+    snprintf(buf, cap, "/tmp/mnemo-%s-XXXXXX", tag);
+    return mkdtemp(buf) != NULL;
+}
+
+/* Write text to path (created or truncated); 0 on failure. */
+static inline int test_write_file(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "wb");
+    int ok = f && fputs(text, f) >= 0;
+    return f && !fclose(f) && ok;
+}
+
+/* rm -rf dir (a folder from test_tmpdir). */
+static inline void test_rmdir(const char *dir)
+{
+    char cmd[4200];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    if (system(cmd)) { /* a leftover temp folder fails no test */
+    }
+}
+
 #endif

@@ -14,8 +14,8 @@
 
 #include "bench/decontam.h"
 #include "bench/eval_int.h"
+#include "bench/identity.h"
 #include "bench/summary.h"
-#include "retrieval/dense.h" /* dense_model_hash */
 #include "util/hash.h"       /* sha256_hex */
 #include "util/jsonfile.h"
 #include "util/mapfile.h"
@@ -151,6 +151,9 @@ static int load_items(eval_ctx *c, mn_err *err)
             bench_item_free(&c->items.items[i]);
         c->items.n = o->limit;
     }
+    c->item_sha = xcalloc(c->items.n ? c->items.n : 1, sizeof *c->item_sha);
+    for (size_t i = 0; i < c->items.n; i++)
+        identity_item_sha256(&c->items.items[i], c->item_sha[i]);
     if (!o->shots)
         return 0;
     bench_load_opts po = o->load;
@@ -371,6 +374,7 @@ json_t *eval_record_new(eval_ctx *c, size_t i)
     if (it->nchoices)
         json_object_set_new(r, "gold", json_integer(it->answer_index));
     json_object_set_new(r, "reference", json_string(it->answer ? it->answer : ""));
+    json_object_set_new(r, "item_sha256", json_string(c->item_sha[i])); /* what a resumed run checks */
     if (c->has_passages) {
         const eval_item *ev = &c->ev[i];
         /* the first stage: all candidates when reranked */
@@ -482,49 +486,31 @@ static json_t *config_json(const eval_ctx *c)
     return j;
 }
 
-static json_t *file_sha(const char *path)
+/* The SHA-256 recorded for entry id of the inputs' identity, or null. */
+static json_t *input_sha(const eval_ctx *c, const char *id)
 {
-    char sha[65];
-    mapfile f;
-    if (mapfile_open(&f, path, NULL))
-        return json_null();
-    sha256_hex(f.data, f.size, sha);
-    mapfile_close(&f);
-    return json_string(sha);
+    json_t *v = json_object_get(json_object_get(json_object_get(c->identity, "inputs"), id), "sha256");
+    return v ? json_incref(v) : json_null();
 }
 
 static json_t *model_json(const eval_ctx *c)
 {
-    char sha[65], path[PATH_MAX];
     json_t *j = json_object();
     json_object_set_new(j, "path", json_string(c->o->model_dir));
     json_object_set_new(j, "architecture", json_string(c->m->cfg.arch_name));
     json_object_set_new(j, "model_type", json_string(model_type(&c->m->cfg)));
     json_object_set_new(j, "parameters", json_integer((json_int_t)c->m->n_params));
-    json_object_set_new(j, "config_sha256", dense_model_hash(c->o->model_dir, sha, NULL) ? json_null() : json_string(sha));
-    snprintf(path, sizeof path, "%s/tokenizer.json", c->o->model_dir);
-    json_object_set_new(j, "tokenizer_sha256", file_sha(c->o->tokenizer ? c->o->tokenizer : path));
+    json_object_set_new(j, "config_sha256", input_sha(c, "model.config"));
+    json_object_set_new(j, "tokenizer_sha256", input_sha(c, "tokenizer"));
+    json_object_set_new(j, "weights_sha256", input_sha(c, "model.weights"));
     return j;
 }
 
+/* The DB's identity as the inputs recorded it (identity_db). */
 static json_t *corpus_json(const eval_ctx *c)
 {
-    if (!c->o->db)
-        return NULL;
-    char path[PATH_MAX];
-    json_t *man = NULL, *j = json_object();
-    snprintf(path, sizeof path, "%s/manifest.json", c->o->db);
-    json_object_set_new(j, "path", json_string(c->o->db));
-    if (!json_load_path(path, &man, NULL)) {
-        static const char *keys[] = {"shards", "chunks", "content_hash", "analyzer", "tokenizer_sha256"};
-        for (size_t k = 0; k < sizeof keys / sizeof *keys; k++) {
-            json_t *v = json_object_get(man, keys[k]);
-            if (v)
-                json_object_set(j, keys[k], v);
-        }
-        json_decref(man);
-    }
-    return j;
+    json_t *db = json_object_get(json_object_get(c->identity, "inputs"), "db");
+    return db ? json_deep_copy(db) : NULL;
 }
 
 static void now_iso(char *buf, size_t len)
@@ -552,6 +538,10 @@ static void task_name(const eval_ctx *c, char *buf, size_t len)
 
 static int write_summaries(eval_ctx *c, bench_summary *s, mn_err *err)
 {
+    const json_t *inputs;
+    int rc = eval_session_identity(c, c->o->out_dir, NULL, &inputs, err);
+    if (rc)
+        return rc;
     char created[40], results[PATH_MAX + 64], sum[PATH_MAX + 16], dir[PATH_MAX], name[256];
     if (c->o->created)
         snprintf(created, sizeof created, "%s", c->o->created);
@@ -579,8 +569,9 @@ static int write_summaries(eval_ctx *c, bench_summary *s, mn_err *err)
                            c->o->batch, "random_seed", (json_int_t)c->o->seed);
     if (c->items.skipped)
         skipped = json_pack("{s:i}", "malformed_rows", (json_int_t)c->items.skipped);
-    bench_summary_meta meta = {MNEMO_VERSION, created, config, model, corpus, skipped, lm, c->o->model_dir, NULL};
-    int rc = bench_summary_write(s, &meta, sum, results, err);
+    bench_summary_meta meta = {MNEMO_VERSION, created, config, model, corpus, skipped, lm, c->o->model_dir, NULL,
+                               json_object_get(inputs, "inputs")};
+    rc = bench_summary_write(s, &meta, sum, results, err);
     json_decref(config);
     json_decref(model);
     json_decref(corpus);
@@ -626,6 +617,8 @@ static void ctx_free(eval_ctx *c)
         eval_rerank_clear(ev);
     }
     free(c->ev);
+    free(c->item_sha);
+    json_decref(c->identity);
     reranker_close(c->verifier);
     reranker_close(c->rr);
     search_db_close(c->db);
@@ -703,6 +696,41 @@ size_t eval_session_count(const eval_session *c)
 const char *eval_session_item_id(const eval_session *c, size_t i)
 {
     return c->items.items[i].id;
+}
+
+const char *eval_session_item_sha256(const eval_session *c, size_t i)
+{
+    return c->item_sha[i];
+}
+
+int eval_session_identity(eval_session *c, const char *cache_dir, filehash_stats *st, const json_t **out,
+                          mn_err *err)
+{
+    const eval_opts *o = c->o;
+    char tok[PATH_MAX];
+    *out = NULL;
+    if (!c->identity) {
+        snprintf(tok, sizeof tok, "%s/tokenizer.json", o->model_dir);
+        identity_inputs in = {
+            .model_dir = o->model_dir,
+            .tokenizer = o->tokenizer ? o->tokenizer : tok,
+            .bench = o->bench,
+            .items = &c->items,
+            .shots_from = o->shots_from,
+            .pool = o->shots ? &c->pool : NULL,
+            .db = o->db,
+            .dense = o->db && o->mode != EVAL_RETR_BM25,
+            .embed_model = o->db && o->mode != EVAL_RETR_BM25 ? o->embed_model : NULL,
+            .reranker = o->rerank && strcmp(o->rerank, "self") ? o->rerank : NULL,
+            .verifier = o->verifier,
+            .cache_dir = cache_dir,
+        };
+        int rc = identity_build(&in, st, &c->identity, err);
+        if (rc)
+            return rc;
+    }
+    *out = c->identity;
+    return 0;
 }
 
 const char *eval_session_query(const eval_session *c, size_t i)
@@ -817,7 +845,12 @@ double eval_session_accuracy(const eval_session *c)
 int eval_run(const eval_opts *o, size_t *n_items, double *accuracy, mn_err *err)
 {
     eval_session *c = NULL;
+    const json_t *inputs;
     int rc = eval_session_open(o, &c, err);
+    if (!rc) /* what the records are made from, before they are made */
+        rc = make_dirs(o->out_dir, err);
+    if (!rc)
+        rc = eval_session_identity(c, o->out_dir, NULL, &inputs, err);
     if (!rc)
         rc = eval_session_retrieve(c, err);
     size_t n = rc ? 0 : c->items.n, correct = 0;

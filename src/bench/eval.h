@@ -58,6 +58,7 @@
 #include "bench/loader.h" /* bench_load_opts */
 #include "bench/prompt.h" /* prompt_rag_order, prompt_style */
 #include "util/err.h"
+#include "util/filehash.h" /* filehash_stats */
 
 typedef enum eval_method { EVAL_METHOD_AUTO, EVAL_METHOD_LOGLIK, EVAL_METHOD_GENERATE } eval_method;
 typedef enum eval_ttc { EVAL_TTC_GREEDY, EVAL_TTC_SC, EVAL_TTC_DOCSC, EVAL_TTC_BESTOFN } eval_ttc;
@@ -140,6 +141,18 @@ int eval_session_open(const eval_opts *o, eval_session **out, mn_err *err);
 void eval_session_close(eval_session *s);
 size_t eval_session_count(const eval_session *s);
 const char *eval_session_item_id(const eval_session *s, size_t i);
+/* Item i's content hash (identity_item_sha256, the records' "item_sha256"),
+ * borrowed until eval_session_close. */
+const char *eval_session_item_sha256(const eval_session *s, size_t i);
+/* The identity of the session's inputs (bench/identity.h: the model,
+ * tokenizer, benchmark and few-shot items, DB, reranker, verifier,
+ * embedding model), built on the first call (hashes cached beside the
+ * models, else in cache_dir; st may be NULL) and kept: *out is borrowed
+ * until eval_session_close.  eval_session_write records it in
+ * summary.json ("inputs") and the lm-eval file ("mnemo_inputs").  Errors:
+ * identity_build's. */
+int eval_session_identity(eval_session *s, const char *cache_dir, filehash_stats *st, const json_t **out,
+                          mn_err *err);
 /* The retrieval query of item i (its question). */
 const char *eval_session_query(const eval_session *s, size_t i);
 /* Retrieve every item's passages in this process (no-op without o->db). */

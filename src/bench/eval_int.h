@@ -55,6 +55,8 @@ typedef struct eval_ctx {
     double temperature;      /* resolved */
     size_t correct;          /* items answered correctly */
     int has_passages;        /* retrieval ran (here or elsewhere) */
+    char (*item_sha)[65];    /* [items.n] identity_item_sha256 of each item */
+    json_t *identity;        /* the inputs' identity (bench/identity.h), once built */
 } eval_ctx;
 
 /* The prompt options for item i (few-shot pool of its subject, passages),

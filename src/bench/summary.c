@@ -589,6 +589,8 @@ int bench_summary_build(const bench_summary *s, const bench_summary_meta *m, jso
     json_object_set_new(r, "config", jcopy_or_null(m ? m->config : NULL));
     json_object_set_new(r, "model", jcopy_or_null(m ? m->model : NULL));
     json_object_set_new(r, "corpus", jcopy_or_null(m ? m->corpus : NULL));
+    if (m && m->inputs)
+        json_object_set_new(r, "inputs", json_deep_copy(m->inputs));
     free(scratch);
     free(by_id);
     *out = r;
@@ -846,6 +848,8 @@ int bench_summary_build_lm_eval(const bench_summary *s, const bench_summary_meta
     json_object_set_new(r, "model_name", jstr_or_null(m ? m->model_name : NULL));
     json_object_set_new(r, "model_name_sanitized", sanitized_name(m ? m->model_name : NULL));
     json_object_set_new(r, "mnemo_version", jstr_or_null(m ? m->mnemo_version : NULL));
+    if (m && m->inputs)
+        json_object_set_new(r, "mnemo_inputs", json_deep_copy(m->inputs));
 
     for (size_t i = 0; i < nt; i++) {
         free(t[i].name);

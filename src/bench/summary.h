@@ -41,6 +41,8 @@
  *                               items without one are counted under "(none)"
  *   skipped                     meta->skipped, only when given
  *   config, model, corpus       meta (corpus null when not given)
+ *   inputs                      meta->inputs, only when given: the content
+ *                               identity of every input (bench/identity.h)
  *
  * Every interval starts a fresh generator from the seed (one seed for the
  * whole file).  Undefined numbers are null.
@@ -93,6 +95,7 @@
  *   model_name_sanitized  lm_eval's sanitize_model_name: every run of
  *                     characters from "<>:/|\?*[] and '"' becomes "__"
  *   mnemo_version
+ *   mnemo_inputs      meta->inputs, only when given (not an lm_eval key)
  *
  * Task names: kind "mmlu" is a group named opts.task (default "mmlu") with a
  * task "<group>_<subject>" per subject (alias: the subject, as lm_eval's
@@ -183,6 +186,7 @@ typedef struct bench_summary_meta {
     const char *model_name;       /* lm_eval "model_name" */
     const json_t *task_config;    /* object: extra keys for every lm_eval "configs" entry
                                      (dataset_path, generation_kwargs ...) */
+    const json_t *inputs;         /* the inputs' content identity (bench/identity.h's "inputs"); NULL: key omitted */
 } bench_summary_meta;
 
 /* Build summary.json's object into *out (caller json_decref's it).

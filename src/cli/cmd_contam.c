@@ -4,7 +4,9 @@
  *
  *   mnemo contam --bench KIND:PATH (--db DIR | --corpus INPUT...) [--n 13]
  *                [--threshold 0.5] [--rule overlap|gpt3|palm|llama2-dirty|massiveds]
- *                [--retrieval-check K] [--eval DIR] [--on-error fail|skip] --out DIR */
+ *                [--retrieval-check K] [--eval DIR] [--on-error fail|skip] --out DIR
+ *
+ * Rank 0 holds DIR/.mnemo.lock (util/dirlock.h) while the audit writes DIR. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +14,8 @@
 #include "cli/args.h"
 #include "cli/verbs.h"
 #include "contam/audit.h"
+#include "util/dirlock.h" /* dirlock_take: one writer per output folder */
+#include "util/outfile.h" /* make_dirs */
 
 static const arg_spec spec[] = {
     {"bench", 1, "KIND:PATH of the benchmark (mmlu, gpqa, math500, simpleqa, jsonl)"},
@@ -93,10 +97,17 @@ int cmd_contam(int argc, char **argv)
     }
     if (!rc)
         rc = parse(&a, &o, &err);
+    dirlock *lock = NULL; /* rank 0 holds the output folder's lock; the others learn a failure from dist_agree */
+    if (!rc) { /* the arguments parse alike on every rank */
+        if (rank == 0 && !(rc = make_dirs(o.out, &err)))
+            rc = dirlock_take(o.out, ".mnemo.lock", "contam", &lock, &err);
+        rc = dist_agree(d, rc, &err);
+    }
     if (!rc)
         rc = contam_audit_run(d, &o, &flagged, &items, &err);
     if (!rc && rank == 0)
         fprintf(stderr, "mnemo: contam: %zu items, %zu flagged; results in %s\n", items, flagged, o.out);
+    dirlock_release(lock);
     args_free(&a);
     dist_finalize(d);
     if (rank != 0) /* failures are agreed; rank 0 reports */

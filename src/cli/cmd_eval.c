@@ -6,7 +6,9 @@
  *              [--ttc greedy|sc:K|docsc|bestofn:N] ...
  *
  * Writes DIR/items.jsonl, DIR/summary.json and DIR/<model>/results_<date>.json
- * and prints "mnemo: eval: N items, accuracy A" on stderr. */
+ * and prints "mnemo: eval: N items, accuracy A" on stderr.  DIR/.mnemo.lock
+ * (util/dirlock.h) keeps a second eval, run, contam or multiplier out of
+ * DIR while this one writes it. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +16,8 @@
 #include "bench/eval.h"
 #include "cli/args.h"
 #include "cli/verbs.h"
+#include "util/dirlock.h"  /* dirlock_take: one writer per output folder */
+#include "util/outfile.h"  /* make_dirs */
 
 static const arg_spec spec[] = {
     {"model", 1, "model directory (config.json, safetensors, tokenizer.json)"},
@@ -232,7 +236,10 @@ int cmd_eval(int argc, char **argv)
     }
     size_t n = 0;
     double acc = 0;
-    rc = eval_run(&o, &n, &acc, &err);
+    dirlock *lock = NULL;
+    if (!(rc = make_dirs(o.out_dir, &err)) && !(rc = dirlock_take(o.out_dir, ".mnemo.lock", "eval", &lock, &err)))
+        rc = eval_run(&o, &n, &acc, &err);
+    dirlock_release(lock);
     if (!rc)
         fprintf(stderr, "mnemo: eval: %zu items, accuracy %.4f; results in %s\n", n, acc, o.out_dir);
     free(fields);

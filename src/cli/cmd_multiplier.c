@@ -10,7 +10,8 @@
  * (--contam) flagged: the study of the clean items.
  *
  * Prints one line per augmented result on stdout (benchmark, configuration,
- * model, compute, accuracy, multiplier and its interval, note). */
+ * model, compute, accuracy, multiplier and its interval, note).  Holds
+ * DIR/.mnemo.lock (util/dirlock.h) while it writes DIR. */
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -19,6 +20,8 @@
 #include "cli/verbs.h"
 #include "report/multiplier_report.h" /* mult_report_write */
 #include "study/multiplier.h"         /* mult_study_run, mult_contam_load */
+#include "util/dirlock.h"             /* dirlock_take: one writer per output folder */
+#include "util/outfile.h"             /* make_dirs */
 
 static const arg_spec spec[] = {
     {"out", 1, "output directory: multiplier.json, report.md, report.html"},
@@ -132,6 +135,9 @@ int cmd_multiplier(int argc, char **argv)
             o.nexclude = c.flagged;
         }
     }
+    dirlock *lock = NULL;
+    if (!rc && !(rc = make_dirs(out, &err)))
+        rc = dirlock_take(out, ".mnemo.lock", "multiplier", &lock, &err);
     if (!rc)
         rc = mult_study_run((const char *const *)a.pos, (size_t)a.npos, &o, &s, &err);
     if (!rc)
@@ -141,6 +147,7 @@ int cmd_multiplier(int argc, char **argv)
         fprintf(stderr, "mnemo: multiplier: %zu benchmark(s), %zu augmented result(s); report in %s\n", s->nbench,
                 s->nentries, out);
     }
+    dirlock_release(lock);
     if (have_contam)
         mult_contam_free(&c);
     mult_study_free(s);

@@ -18,7 +18,8 @@
 static const arg_spec spec[] = {
     {"out", 1, "output directory (default: the job's out)"},
     {"task", 1, "combination of a sweep job, or 'all' for each in turn (default: SLURM_ARRAY_TASK_ID, or 0 for a single job)"},
-    {"force", 0, "resume into a directory that belongs to a different job spec"},
+    {"force", 0, "reuse a directory whose records came from another job spec or other inputs: they are set aside "
+                 "in OUT/set-aside/ and redone"},
     {"threads", 1, "threads per rank (default: the job's, else cores / ranks on the node)"},
     {"help", 0, "show this help"},
 };

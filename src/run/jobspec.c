@@ -32,6 +32,7 @@
 #include "util/mapfile.h"   /* file_read_all */
 
 #define JOB_MAX_BYTES ((size_t)1 << 20) /* a job file is a page of settings */
+#define JOB_MAX_DEPTH 64                /* nested lists and mappings; a job needs 3 */
 
 /* ---- the key table ---------------------------------------------------- */
 
@@ -146,6 +147,7 @@ static const char *key_short(int id)
 
 struct job {
     char *name;
+    char *file;           /* the job file's name, for messages */
     const char **models;  /* [nmodels] borrowed from strs */
     size_t nmodels;
     const char **benches; /* [nbenches] KIND:PATH, borrowed from strs */
@@ -177,6 +179,7 @@ void job_free(job *j)
     free(j->models);
     free(j->benches);
     free(j->name);
+    free(j->file);
     free(j);
 }
 
@@ -591,8 +594,6 @@ static int check_required(ctx *c)
         return mn_errf(c->err, MN_EUSAGE, "%s: key 'model' is missing (or 'models', a list)", c->file);
     if (!given(c, K_BENCH) && !given(c, K_BENCHES))
         return mn_errf(c->err, MN_EUSAGE, "%s: key 'bench' is missing (or 'benches', a list)", c->file);
-    if (!given(c, K_OUT))
-        return mn_errf(c->err, MN_EUSAGE, "%s: key 'out' is missing", c->file);
     if (given(c, K_R_RERANK) && !given(c, K_R_DB))
         return fail_at(c, MN_EUSAGE, c->v[K_R_RERANK].key, "retrieval.rerank",
                        "reranks retrieved passages: it needs 'retrieval.db'");
@@ -823,7 +824,8 @@ static void build(ctx *c, const char *file)
     j->benches = xcalloc(b->n, sizeof *j->benches);
     memcpy(j->benches, b->list, b->n * sizeof *j->benches);
     j->nbenches = b->n;
-    j->out = v[K_OUT].s;
+    j->out = v[K_OUT].s; /* NULL: the command line must give --out */
+    j->file = xstrdup(file);
     j->chunk = given(c, K_CHUNK) ? (size_t)v[K_CHUNK].i : 8;
     j->contam = (job_contam_opts){given(c, K_CONTAM), given(c, K_C_N) ? (unsigned)v[K_C_N].i : 13,
                                   given(c, K_C_RULE) ? v[K_C_RULE].s : "overlap",
@@ -908,12 +910,44 @@ static int yaml_fail(ctx *c, const yaml_parser_t *p)
                    ctx_text);
 }
 
+/* Nesting deeper than JOB_MAX_DEPTH, found by a pass over the events
+ * before the document is built: libyaml takes time quadratic in the depth
+ * (100,000 nested '[' took 20 s), and the depth check stops it at the
+ * limit.  A syntax error is left to the loader, which reports it. */
+static int check_depth(ctx *c, const char *buf, size_t len)
+{
+    yaml_parser_t p;
+    yaml_event_t e;
+    int depth = 0, rc = 0;
+    if (!yaml_parser_initialize(&p))
+        return mn_errf(c->err, MN_ENOMEM, "%s: YAML: out of memory", c->file);
+    yaml_parser_set_input_string(&p, (const unsigned char *)buf, len);
+    for (int end = 0; !end && !rc;) {
+        if (!yaml_parser_parse(&p, &e))
+            break;
+        end = e.type == YAML_STREAM_END_EVENT;
+        if (e.type == YAML_SEQUENCE_START_EVENT || e.type == YAML_MAPPING_START_EVENT) {
+            if (++depth > JOB_MAX_DEPTH)
+                rc = mn_errf(c->err, MN_EFORMAT, "%s: line %zu, column %zu: YAML nested more than %d levels deep "
+                             "(a job file needs 3)", c->file, e.start_mark.line + 1, e.start_mark.column + 1,
+                             JOB_MAX_DEPTH);
+        } else if (e.type == YAML_SEQUENCE_END_EVENT || e.type == YAML_MAPPING_END_EVENT) {
+            depth--;
+        }
+        yaml_event_delete(&e);
+    }
+    yaml_parser_delete(&p);
+    return rc;
+}
+
 /* Parse the one document of buf into doc (deleted by the caller on success). */
 static int load_document(ctx *c, const char *buf, size_t len, yaml_document_t *doc)
 {
     yaml_parser_t p;
     yaml_document_t extra;
-    int rc = 0;
+    int rc = check_depth(c, buf, len);
+    if (rc)
+        return rc;
     if (!yaml_parser_initialize(&p))
         return mn_errf(c->err, MN_ENOMEM, "%s: YAML: out of memory", c->file);
     yaml_parser_set_input_string(&p, (const unsigned char *)buf, len);
@@ -1013,6 +1047,8 @@ int job_eval_opts(const job *j, size_t t, const char *out_override, eval_opts *o
     o->model_dir = j->models[t / j->nbenches];
     o->bench = j->benches[t % j->nbenches];
     const char *out = out_override ? out_override : j->out;
+    if (!out)
+        return mn_errf(err, MN_EUSAGE, "%s: no output folder: give --out DIR, or the key 'out' in the job file", j->file);
     if (n == 1) {
         o->out_dir = out;
         return 0;

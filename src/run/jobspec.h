@@ -7,7 +7,7 @@
  *   name: STRING                  optional; default: the file name without extension
  *   model: PATH | models: [PATH, ...]           exactly one (a sweep over models)
  *   bench: KIND:PATH | benches: [KIND:PATH, ...] exactly one (a sweep over benchmarks)
- *   out: PATH                     required (the CLI may override it)
+ *   out: PATH                     the output folder; optional when the command line gives --out
  *   tokenizer: PATH               tokenizer.json (default MODEL/tokenizer.json)
  *   split: STRING  limit: INT>=0  shots: 0..64  shots_from: KIND:PATH
  *   method: auto|loglik|generate  style: mc-letters|mc-texts|mc-generate|math|qa
@@ -27,7 +27,7 @@
  * Defaults are eval_opts_default()'s.  Scalars are YAML scalars: integers
  * and numbers are plain (unquoted) decimal text, booleans plain true/false,
  * strings plain or quoted (a plain empty value, ~ or null is no string).
- * Unknown keys, keys given twice, a mapping or list where a scalar belongs
+ * Lists and mappings nest at most 64 deep.  Unknown keys, keys given twice, a mapping or list where a scalar belongs
  * (and the reverse), a second YAML document and impossible combinations
  * (ttc.kind docsc without retrieval, dense/hybrid retrieval without
  * embed_model, rerank without retrieval.db, rerank_depth without rerank
@@ -50,7 +50,7 @@
  *   jobs/x.yaml: line 7, column 3: key 'ttc.tempreature': unknown key (known: kind, n, ...)
  *   jobs/x.yaml: line 4, column 8: key 'limit': expected an integer >= 0, got 'ten'
  *   jobs/x.yaml: line 2: key 'model': tests/x: not a directory with config.json
- *   jobs/x.yaml: key 'out' is missing
+ *   jobs/x.yaml: key 'model' is missing (or 'models', a list)
  *   jobs/x.yaml: line 3, column 1: YAML syntax error: could not find expected ':' (while scanning a simple key at line 2, column 1)
  *
  * Non-goals: running the evaluations (the runner and eval.h do that),
@@ -72,7 +72,10 @@ typedef struct job job;
  * Errors: MN_EIO (the file cannot be read), MN_EFORMAT (YAML syntax, an
  * empty file, not a mapping, a second document, a NUL byte in a string),
  * MN_EUSAGE (unknown, duplicate or missing key, wrong type or value, an
- * impossible combination), MN_EIO for a path that fails its check. */
+ * impossible combination), MN_EIO for a path that fails its check;
+ * MN_EFORMAT for nesting deeper than 64 levels ("FILE: line L, column C:
+ * YAML nested more than 64 levels deep"), found before the document is
+ * built. */
 int job_load(const char *path, job **out, mn_err *err);
 
 /* Same on buf[0..len) (borrowed for the call) standing for a file called
@@ -100,7 +103,9 @@ size_t job_combos(const job *j);
  * stem drops .csv/.jsonl/.ndjson/.json/.tar/.tgz/.zip and compression
  * suffixes: "gpqa:data/gpqa_diamond.csv" -> "gpqa-gpqa_diamond").
  * o->created is NULL.  Errors: MN_ERANGE for t >= job_combos(j) or an
- * outbuf too small (outbuf may be NULL when job_combos(j) == 1). */
+ * outbuf too small (outbuf may be NULL when job_combos(j) == 1); MN_EUSAGE
+ * when neither out_override nor the job's 'out' names the folder ("FILE:
+ * no output folder: give --out DIR, or the key 'out' in the job file"). */
 int job_eval_opts(const job *j, size_t t, const char *out_override, eval_opts *o, char *outbuf,
                   size_t outlen, mn_err *err);
 

@@ -70,41 +70,49 @@ static int write_spec(const char *path, const char *canonical, mn_err *err)
     return rc;
 }
 
-int results_bind(const char *dir, const char *canonical, int force, mn_err *err)
+int results_prepare(const char *dir, mn_err *err)
 {
     char path[PATH_MAX];
+    if ((size_t)snprintf(path, sizeof path, "%s/parts", dir) >= sizeof path)
+        return mn_errf(err, MN_EUSAGE, "%s: folder name too long", dir);
     int rc = make_dir(dir, err);
-    snprintf(path, sizeof path, "%s/parts", dir);
-    if (!rc)
-        rc = make_dir(path, err);
-    if (rc)
-        return rc;
+    return rc ? rc : make_dir(path, err);
+}
+
+int results_job_write(const char *dir, const char *canonical, mn_err *err)
+{
+    char path[PATH_MAX];
+    snprintf(path, sizeof path, "%s/job.json", dir);
+    return write_spec(path, canonical, err);
+}
+
+int results_job_check(const char *dir, const char *canonical, mn_err *err)
+{
+    char path[PATH_MAX];
     snprintf(path, sizeof path, "%s/job.json", dir);
     char *old = NULL;
     size_t len;
     if (access(path, F_OK))
-        return write_spec(path, canonical, err);
-    if ((rc = file_read_all(path, &old, &len, err)))
+        return 1;
+    int rc = file_read_all(path, &old, &len, err);
+    if (rc)
         return rc;
     while (len && (old[len - 1] == '\n' || old[len - 1] == ' '))
         old[--len] = '\0';
-    if (!strcmp(old, canonical) || force) {
+    if (!strcmp(old, canonical)) {
         free(old);
-        return force ? write_spec(path, canonical, err) : 0;
+        return 0;
     }
     json_t *a = json_loads(canonical, 0, NULL), *b = json_loads(old, 0, NULL), *va = NULL, *vb = NULL;
     char key[256] = "";
     if (a && b && first_difference(a, b, key, sizeof key, &va, &vb)) {
         char *sa = va ? json_dumps(va, JSON_ENCODE_ANY | JSON_COMPACT) : xstrdup("absent");
         char *sb = vb ? json_dumps(vb, JSON_ENCODE_ANY | JSON_COMPACT) : xstrdup("absent");
-        rc = mn_errf(err, MN_EMISMATCH,
-                     "%s: the job changed (key '%s': %.60s now, %.60s in %s); use --force to resume anyway, or another --out",
-                     dir, key, sa, sb, path);
+        rc = mn_errf(err, MN_EMISMATCH, "%s: the job changed (key '%s': %.60s now, %.60s in %s)", dir, key, sa, sb, path);
         free(sa);
         free(sb);
     } else {
-        rc = mn_errf(err, MN_EMISMATCH, "%s: the job changed (%s differs); use --force to resume anyway, or another --out",
-                     dir, path);
+        rc = mn_errf(err, MN_EMISMATCH, "%s: the job changed (%s differs)", dir, path);
     }
     json_decref(a);
     json_decref(b);
@@ -193,13 +201,26 @@ static long find_id(const id_index *ix, size_t n, const char *id)
     return hit ? (long)hit->i : -1;
 }
 
+/* An invalid commit, until we know whether its chunk was done elsewhere. */
+typedef struct bad_commit {
+    long long chunk; /* -1: outside the job */
+    size_t records;
+    char *msg;
+} bad_commit;
+
 typedef struct scan_ctx {
     const id_index *ix;
-    size_t n, chunk;
+    const char *const *hashes;
+    size_t n, chunk, nchunks;
     json_t **recs;
-    uint8_t *done;
-    json_t **pend;   /* records since the last commit */
+    uint8_t *done;     /* [nchunks] */
+    uint8_t *seen;     /* [chunk] scratch */
+    json_t **pend;     /* records since the last commit */
     size_t npend, cap;
+    long bad_line;     /* a line since the last commit that is no record (0: none) */
+    size_t kept;
+    bad_commit *bad;
+    size_t nbad, capbad;
 } scan_ctx;
 
 static void pend_clear(scan_ctx *s)
@@ -207,47 +228,69 @@ static void pend_clear(scan_ctx *s)
     for (size_t i = 0; i < s->npend; i++)
         json_decref(s->pend[i]);
     s->npend = 0;
+    s->bad_line = 0;
 }
 
-/* A commit line: the pending records are chunk c's. */
-static int commit(scan_ctx *s, const char *file, long line, uint64_t c, uint64_t items, mn_err *err)
+/* Why the pending records are not exactly chunk c's items (NULL: they
+ * are), into why[cap]. */
+static const char *check_group(scan_ctx *s, long long c, long long items, char *why, size_t cap)
 {
-    if (items != s->npend)
-        return mn_errf(err, MN_EFORMAT, "%s: line %ld: commit of chunk %llu says %llu items, %zu records precede it",
-                       file, line, (unsigned long long)c, (unsigned long long)items, s->npend);
+    if (s->bad_line) {
+        snprintf(why, cap, "line %ld is not a JSON record", s->bad_line);
+        return why;
+    }
+    if (c < 0 || (uint64_t)c >= s->nchunks) {
+        snprintf(why, cap, "outside the job's %zu chunks", s->nchunks);
+        return why;
+    }
+    size_t first = (size_t)c * s->chunk, m = s->n - first < s->chunk ? s->n - first : s->chunk;
+    if (items < 0 || (uint64_t)items != s->npend || s->npend != m) {
+        snprintf(why, cap, "%zu records precede the commit line, which says %lld; the chunk has %zu items", s->npend,
+                 items, m);
+        return why;
+    }
+    memset(s->seen, 0, m);
     for (size_t j = 0; j < s->npend; j++) {
         const char *id = json_string_value(json_object_get(s->pend[j], "id"));
         long i = id ? find_id(s->ix, s->n, id) : -1;
-        if (i < 0 || (uint64_t)i / s->chunk != c)
-            return mn_errf(err, MN_EFORMAT, "%s: line %ld: chunk %llu holds item '%s', which is not one of its items "
-                           "(did the benchmark or the chunk size change?)", file, line, (unsigned long long)c,
-                           id ? id : "(no id)");
-        if (!s->recs[i]) {
-            s->recs[i] = s->pend[j];
-            json_incref(s->recs[i]);
+        if (i < 0 || (size_t)i < first || (size_t)i >= first + m) {
+            snprintf(why, cap, "holds a record of item '%.200s', which is not one of its items", id ? id : "(no id)");
+            return why;
+        }
+        if (s->seen[(size_t)i - first]++) {
+            snprintf(why, cap, "holds item '%.200s' twice", id);
+            return why;
+        }
+        const char *h = json_string_value(json_object_get(s->pend[j], "item_sha256"));
+        if (s->hashes && (!h || strcmp(h, s->hashes[i]))) {
+            snprintf(why, cap, "item '%.200s' %s", id, h ? "changed since (item_sha256 differs)" : "has no item_sha256");
+            return why;
         }
     }
-    if (s->done)
-        s->done[c] = 1;
-    pend_clear(s);
-    return 0;
+    return NULL;
 }
 
-/* Is there a commit line in text[0..len) (complete lines only)? */
-static int commit_follows(const char *text, size_t len)
+/* A commit line of chunk c at line `line` of file. */
+static void commit(scan_ctx *s, const char *file, long line, long long c, long long items)
 {
-    for (size_t off = 0; off < len;) {
-        const char *nl = memchr(text + off, '\n', len - off);
-        if (!nl)
-            return 0;
-        json_t *j = json_loadb(text + off, (size_t)(nl - text - off), 0, NULL);
-        int c = j && json_is_integer(json_object_get(j, "chunk"));
-        json_decref(j);
-        if (c)
-            return 1;
-        off = (size_t)(nl - text) + 1;
+    char why[320];
+    if (!check_group(s, c, items, why, sizeof why)) {
+        if (!s->done[c]) { /* the first valid commit of a chunk wins */
+            for (size_t j = 0; j < s->npend; j++) {
+                long i = find_id(s->ix, s->n, json_string_value(json_object_get(s->pend[j], "id")));
+                s->recs[i] = json_incref(s->pend[j]);
+            }
+            s->done[c] = 1;
+            s->kept += s->npend;
+        }
+    } else {
+        mn_err e; /* mn_errf escapes what a hand-edited file may hold */
+        mn_errf(&e, MN_EFORMAT, "%s: line %ld: chunk %lld: %s", file, line, c, why);
+        if (s->nbad == s->capbad)
+            s->bad = xrealloc(s->bad, (s->capbad = s->capbad ? 2 * s->capbad : 8) * sizeof *s->bad);
+        s->bad[s->nbad++] = (bad_commit){c >= 0 && (uint64_t)c < s->nchunks ? c : -1, s->npend, xstrdup(e.msg)};
     }
-    return 0;
+    pend_clear(s);
 }
 
 static int scan_file(scan_ctx *s, const char *path, mn_err *err)
@@ -261,31 +304,21 @@ static int scan_file(scan_ctx *s, const char *path, mn_err *err)
         if (!nl)
             break; /* a torn last line: ignored, its chunk is redone */
         line++;
-        json_error_t je;
-        json_t *j = json_loadb(text + off, (size_t)(nl - text - off), 0, &je);
-        size_t next = (size_t)(nl - text) + 1;
-        if (!json_is_object(j)) {
-            json_decref(j);
-            if (commit_follows(text + next, len - next))
-                rc = mn_errf(err, MN_EFORMAT, "%s: line %ld: not a record (%s) before later commits: the file is damaged",
-                             path, line, j ? "not an object" : je.text);
-            break; /* else the torn tail of a killed writer */
-        }
+        json_t *j = json_loadb(text + off, (size_t)(nl - text - off), 0, NULL);
+        off = (size_t)(nl - text) + 1;
         json_t *c = json_object_get(j, "chunk");
-        if (json_is_integer(c) && !json_object_get(j, "id")) {
-            json_int_t cv = json_integer_value(c), nv = json_integer_value(json_object_get(j, "items"));
-            if (cv < 0 || (uint64_t)cv >= (s->n + s->chunk - 1) / s->chunk || nv < 0)
-                rc = mn_errf(err, MN_EFORMAT, "%s: line %ld: chunk %lld outside the job's %zu chunks", path, line,
-                             (long long)cv, (s->n + s->chunk - 1) / s->chunk);
-            else
-                rc = commit(s, path, line, (uint64_t)cv, (uint64_t)nv, err);
-            json_decref(j);
+        if (!json_is_object(j)) {
+            if (!s->bad_line)
+                s->bad_line = line; /* damage, or the torn tail of a killed writer */
+        } else if (json_is_integer(c) && !json_object_get(j, "id")) {
+            json_t *items = json_object_get(j, "items");
+            commit(s, path, line, json_integer_value(c), json_is_integer(items) ? json_integer_value(items) : -1);
         } else {
             if (s->npend == s->cap)
                 s->pend = xrealloc(s->pend, (s->cap = s->cap ? 2 * s->cap : 16) * sizeof *s->pend);
-            s->pend[s->npend++] = j;
+            s->pend[s->npend++] = json_incref(j);
         }
-        off = next;
+        json_decref(j);
     }
     pend_clear(s); /* records without their commit line */
     free(text);
@@ -297,53 +330,214 @@ static int cmp_str(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-int results_scan(const char *dir, const char *const *ids, size_t n, size_t chunk, json_t **recs, uint8_t *done,
-                 mn_err *err)
+/* The names of dir's entries ending in suffix, sorted; *n gets the count. */
+static int list_names(const char *dir, const char *suffix, char ***out, size_t *n, mn_err *err)
 {
-    char path[PATH_MAX];
-    snprintf(path, sizeof path, "%s/parts", dir);
-    for (size_t i = 0; i < n; i++)
-        recs[i] = NULL;
-    if (done)
-        memset(done, 0, (n + chunk - 1) / chunk);
-    DIR *d = opendir(path);
+    *out = NULL;
+    *n = 0;
+    DIR *d = opendir(dir);
     if (!d)
-        return errno == ENOENT ? 0 : mn_errf(err, MN_EIO, "%s: cannot open: %s", path, strerror(errno));
-    char **names = NULL;
-    size_t nn = 0, cap = 0;
+        return errno == ENOENT ? 0 : mn_errf(err, MN_EIO, "%s: cannot open: %s", dir, strerror(errno));
+    size_t cap = 0, sl = strlen(suffix);
     struct dirent *e;
     while ((e = readdir(d))) {
         size_t l = strlen(e->d_name);
-        if (l < 7 || strcmp(e->d_name + l - 6, ".jsonl"))
+        if (e->d_name[0] == '.' || l <= sl || strcmp(e->d_name + l - sl, suffix))
             continue;
-        if (nn == cap)
-            names = xrealloc(names, (cap = cap ? 2 * cap : 16) * sizeof *names);
-        names[nn++] = xstrdup(e->d_name);
+        if (*n == cap)
+            *out = xrealloc(*out, (cap = cap ? 2 * cap : 16) * sizeof **out);
+        (*out)[(*n)++] = xstrdup(e->d_name);
     }
     closedir(d);
-    if (nn) /* qsort's array must not be NULL, even for 0 elements */
-        qsort(names, nn, sizeof *names, cmp_str); /* a deterministic "first" */
+    if (*n) /* qsort's array must not be NULL, even for 0 elements */
+        qsort(*out, *n, sizeof **out, cmp_str);
+    return 0;
+}
+
+static void free_names(char **names, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free(names[i]);
+    free(names);
+}
+
+void results_scan_info_free(results_scan_info *info)
+{
+    if (!info)
+        return;
+    free_names(info->bad, info->nbad);
+    memset(info, 0, sizeof *info);
+}
+
+int results_scan(const char *dir, const char *const *ids, const char *const *hashes, size_t n, size_t chunk,
+                 json_t **recs, uint8_t *done, results_scan_info *info, mn_err *err)
+{
+    char path[PATH_MAX];
+    size_t nchunks = (n + chunk - 1) / chunk, nn = 0;
+    char **names = NULL;
+    snprintf(path, sizeof path, "%s/parts", dir);
+    for (size_t i = 0; i < n; i++)
+        recs[i] = NULL;
+    if (info)
+        memset(info, 0, sizeof *info);
+    int rc = list_names(path, ".jsonl", &names, &nn, err);
+    if (rc)
+        return rc;
     id_index *ix = xmalloc((n ? n : 1) * sizeof *ix);
     for (size_t i = 0; i < n; i++)
         ix[i] = (id_index){ids[i], i};
     if (n)
         qsort(ix, n, sizeof *ix, cmp_id);
-    scan_ctx s = {ix, n, chunk, recs, done, NULL, 0, 0};
-    int rc = 0;
-    for (size_t f = 0; f < nn; f++) {
+    scan_ctx s = {.ix = ix, .hashes = hashes, .n = n, .chunk = chunk, .nchunks = nchunks, .recs = recs,
+                  .done = xcalloc(nchunks ? nchunks : 1, 1), .seen = xcalloc(chunk ? chunk : 1, 1)};
+    for (size_t f = 0; f < nn && !rc; f++) { /* names in order: a deterministic "first" */
         char file[PATH_MAX + 256];
         snprintf(file, sizeof file, "%s/%s", path, names[f]);
-        if (!rc)
-            rc = scan_file(&s, file, err);
-        free(names[f]);
+        rc = scan_file(&s, file, err);
     }
-    free(names);
+    for (size_t b = 0; b < s.nbad; b++) { /* invalid commits of chunks still to do */
+        if (!rc && info && (s.bad[b].chunk < 0 || !s.done[s.bad[b].chunk])) {
+            info->invalid += s.bad[b].records;
+            info->bad = xrealloc(info->bad, (info->nbad + 1) * sizeof *info->bad);
+            info->bad[info->nbad++] = s.bad[b].msg;
+        } else {
+            free(s.bad[b].msg);
+        }
+    }
+    if (info)
+        info->kept = s.kept;
+    if (done && !rc)
+        memcpy(done, s.done, nchunks);
+    free_names(names, nn);
+    free(s.bad);
     free(s.pend);
+    free(s.done);
+    free(s.seen);
     free(ix);
-    if (rc)
+    if (rc) {
+        results_scan_info_free(info);
         for (size_t i = 0; i < n; i++) {
             json_decref(recs[i]);
             recs[i] = NULL;
         }
+    }
+    return rc;
+}
+
+/* ---- starting over ---- */
+
+/* dir/name, malloc'd. */
+static char *path_join(const char *dir, const char *name)
+{
+    size_t n = strlen(dir) + strlen(name) + 2;
+    char *p = xmalloc(n);
+    snprintf(p, n, "%s/%s", dir, name);
+    return p;
+}
+
+/* Rename dir/name to to/name when it exists.  MN_EIO. */
+static int move_if_there(const char *dir, const char *name, const char *to, mn_err *err)
+{
+    char *a = path_join(dir, name), *b = path_join(to, name);
+    int rc = 0;
+    if (!access(a, F_OK) && rename(a, b))
+        rc = mn_errf(err, MN_EIO, "%s: cannot move to %s: %s", a, to, strerror(errno));
+    free(a);
+    free(b);
+    return rc;
+}
+
+/* Copy dir/name to to/name when it exists.  MN_EIO. */
+static int copy_if_there(const char *dir, const char *name, const char *to, mn_err *err)
+{
+    char *a = path_join(dir, name), *b = path_join(to, name), *text = NULL;
+    size_t len;
+    int rc = 0;
+    outfile o;
+    if (!access(a, F_OK) && !(rc = file_read_all(a, &text, &len, err)) && !(rc = outfile_open(&o, b, err))) {
+        if ((rc = outfile_write(&o, text, len, err)))
+            outfile_abort(&o);
+        else
+            rc = outfile_commit(&o, err);
+    }
+    free(text);
+    free(a);
+    free(b);
+    return rc;
+}
+
+/* Copy the records of the kept chunks to parts/<session>-kept-r0.jsonl. */
+static int write_kept(const char *dir, const char *session, json_t *const *recs, const uint8_t *keep, size_t n,
+                      size_t chunk, mn_err *err)
+{
+    size_t nchunks = (n + chunk - 1) / chunk, any = 0;
+    for (size_t c = 0; keep && c < nchunks; c++)
+        any += keep[c];
+    if (!any)
+        return 0;
+    char name[256];
+    snprintf(name, sizeof name, "%s-kept", session);
+    results_writer *w = NULL;
+    int rc = results_writer_open(dir, name, 0, &w, err);
+    for (size_t c = 0; !rc && c < nchunks; c++)
+        if (keep[c]) {
+            size_t first = c * chunk, m = n - first < chunk ? n - first : chunk;
+            rc = results_writer_commit(w, c, recs + first, m, err);
+        }
+    results_writer_close(w);
+    return rc;
+}
+
+/* Move the lm-eval files (dir/<folder>/results_*.json) into to/<folder>/. */
+static int move_lm_eval_files(const char *dir, const char *to, mn_err *err)
+{
+    char **subs = NULL;
+    size_t ns = 0;
+    int rc = list_names(dir, "", &subs, &ns, err);
+    for (size_t i = 0; !rc && i < ns; i++) {
+        char *sub = path_join(dir, subs[i]), *dest = path_join(to, subs[i]), **files = NULL;
+        size_t nf = 0;
+        struct stat sb;
+        if (strcmp(subs[i], "parts") && strcmp(subs[i], "set-aside") && !stat(sub, &sb) && S_ISDIR(sb.st_mode) &&
+            !(rc = list_names(sub, ".json", &files, &nf, err)))
+            for (size_t k = 0; !rc && k < nf; k++)
+                if (!strncmp(files[k], "results_", 8) && !(rc = make_dirs(dest, err)))
+                    rc = move_if_there(sub, files[k], dest, err);
+        free_names(files, nf);
+        free(sub);
+        free(dest);
+    }
+    free_names(subs, ns);
+    return rc;
+}
+
+int results_set_aside(const char *dir, const char *session, json_t *const *recs, const uint8_t *keep, size_t n,
+                      size_t chunk, char **where, mn_err *err)
+{
+    char to[PATH_MAX], parts[PATH_MAX], to_parts[PATH_MAX + 8];
+    char **names = NULL;
+    size_t nn = 0;
+    *where = NULL;
+    if ((size_t)snprintf(to, sizeof to, "%s/set-aside/%s", dir, session) >= sizeof to)
+        return mn_errf(err, MN_EUSAGE, "%s: folder name too long", dir);
+    snprintf(parts, sizeof parts, "%s/parts", dir);
+    snprintf(to_parts, sizeof to_parts, "%s/parts", to);
+    int rc = make_dirs(to_parts, err);
+    if (!rc && !(rc = copy_if_there(dir, "job.json", to, err)))
+        rc = copy_if_there(dir, "identity.json", to, err);
+    if (!rc) /* the files to move, listed before the kept records get theirs */
+        rc = list_names(parts, ".jsonl", &names, &nn, err);
+    if (!rc)
+        rc = write_kept(dir, session, recs, keep, n, chunk, err);
+    for (size_t i = 0; !rc && i < nn; i++)
+        rc = move_if_there(parts, names[i], to_parts, err);
+    static const char *const outputs[] = {"items.jsonl", "summary.json", "run-stats.json", "contam"};
+    for (size_t i = 0; !rc && i < sizeof outputs / sizeof *outputs; i++)
+        rc = move_if_there(dir, outputs[i], to, err);
+    if (!rc)
+        rc = move_lm_eval_files(dir, to, err);
+    free_names(names, nn);
+    if (!rc)
+        *where = xstrdup(to);
     return rc;
 }

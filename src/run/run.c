@@ -11,10 +11,12 @@
 #include <unistd.h>
 
 #include "bench/eval.h"
+#include "bench/identity.h"
 #include "contam/audit.h"
 #include "dist/dsearch.h"
 #include "run/jobspec.h"
 #include "run/results.h"
+#include "util/dirlock.h"
 #include "util/mapfile.h"
 #include "util/msgbuf.h"
 #include "util/outfile.h"
@@ -71,6 +73,10 @@ typedef struct run_state {
     double work_comm_s;  /* of which in MPI calls, waiting included */
     size_t my_chunks, my_items;
     size_t combos;       /* combinations of the job (models x benchmarks) */
+    size_t task;         /* the combination run */
+    dirlock *lock;       /* rank 0: the output folder's writer lock */
+    filehash_stats hs;   /* rank 0: what recording the inputs' identity hashed */
+    double identity_s;   /* rank 0: seconds it took */
 } run_state;
 
 /* ---- phase 0 ---- */
@@ -103,13 +109,9 @@ static int load_job(run_state *r, mn_err *err)
         rc = job_eval_opts(r->j, (size_t)t, r->o->out, &r->eo, r->out, sizeof r->out, err);
     if (!rc) {
         r->eo.chunk = job_chunk(r->j); /* the unit of work and of commit */
+        r->task = (size_t)t;
         if (r->o->threads > 0)
             r->eo.threads = r->o->threads;
-    }
-    if (!rc && rank == 0) {
-        char *canon = job_canonical(r->j, (size_t)t);
-        rc = results_bind(r->eo.out_dir, canon, r->o->force, err);
-        free(canon);
     }
     rc = dist_agree(r->d, rc, err);
 done:
@@ -117,26 +119,210 @@ done:
     return rc;
 }
 
-/* Rank 0 reads the committed chunks; every rank gets the to-do list. */
+/* Rank 0 makes the output folder and takes its writer lock, held to the
+ * end of the run: a second run on the folder fails here, naming the first. */
+static int lock_out(run_state *r, mn_err *err)
+{
+    int rc = 0;
+    if (dist_rank(r->d) == 0 && !(rc = results_prepare(r->eo.out_dir, err)))
+        rc = dirlock_take(r->eo.out_dir, ".mnemo.lock", "run", &r->lock, err);
+    return dist_agree(r->d, rc, err);
+}
+
+/* The item ids and content hashes of the session, as arrays. */
+static void item_keys(const run_state *r, const char ***ids, const char ***hashes)
+{
+    *ids = xcalloc(r->n ? r->n : 1, sizeof **ids);
+    *hashes = xcalloc(r->n ? r->n : 1, sizeof **hashes);
+    for (size_t i = 0; i < r->n; i++) {
+        (*ids)[i] = eval_session_item_id(r->s, i);
+        (*hashes)[i] = eval_session_item_sha256(r->s, i);
+    }
+}
+
+/* Every rank records the identity of the inputs it loaded (rank 0 first, so
+ * that the others find its hashes in the caches); rank 0 checks that all
+ * ranks read the same (node-local copies can differ). */
+static int identify_inputs(run_state *r, mn_err *err)
+{
+    const json_t *id = NULL;
+    int rank = dist_rank(r->d), rc = 0;
+    double t0 = now_s();
+    if (rank == 0)
+        rc = eval_session_identity(r->s, r->eo.out_dir, &r->hs, &id, err);
+    r->identity_s = now_s() - t0;
+    if ((rc = dist_agree(r->d, rc, err)) || dist_size(r->d) == 1)
+        return rc;
+    if (rank != 0)
+        rc = eval_session_identity(r->s, r->eo.out_dir, NULL, &id, err);
+    if ((rc = dist_agree(r->d, rc, err)))
+        return rc;
+    char host[256] = "?", *text = json_dumps(id, JSON_COMPACT), **all = NULL;
+    size_t *lens = NULL;
+    gethostname(host, sizeof host - 1);
+    host[sizeof host - 1] = 0;
+    wbuf b = {0};
+    wb_str(&b, host, strlen(host));
+    wb_str(&b, text, strlen(text));
+    free(text);
+    rc = dist_gather_bytes(r->d, b.p, b.n, &all, &lens, err);
+    free(b.p);
+    for (int k = 1; !rc && rank == 0 && k < dist_size(r->d); k++) {
+        rbuf rb = {all[k], lens[k], 0, 0};
+        size_t hl, tl;
+        const char *h = rb_str(&rb, &hl), *t = rb_str(&rb, &tl);
+        json_t *other = rb.bad ? NULL : json_loadb(t, tl, 0, NULL);
+        identity_change c;
+        if (other && identity_diff(id, other, &c))
+            rc = mn_errf(err, MN_EMISMATCH, "%s: rank %d (host %.*s) reads other inputs than rank 0: %s %s %s (rank 0) vs "
+                         "%s (rank %d: %s); give every node the same files", r->eo.out_dir, k, (int)hl, h, c.what,
+                         c.field, c.old, c.now, k, c.where);
+        else if (!other)
+            rc = mn_errf(err, MN_EFORMAT, "%s: rank %d: unreadable identity message", r->eo.out_dir, k);
+        json_decref(other);
+    }
+    for (int k = 0; all && k < dist_size(r->d); k++)
+        free(all[k]);
+    free(all);
+    free(lens);
+    return dist_agree(r->d, rc, err);
+}
+
+/* "DIR: the inputs changed since the committed records were made: model
+ * weights sha256 3f2a… (DIR/identity.json) vs 9c1b… now (MODEL/...)". */
+static void describe_change(const char *dir, const identity_change *c, char *out, size_t cap)
+{
+    if (c->field[0])
+        snprintf(out, cap, "%s: the inputs changed since the committed records were made: %s %s %s (%s/%s) vs %s now (%s)",
+                 dir, c->what, c->field, c->old, dir, IDENTITY_FILE, c->now, c->where);
+    else
+        snprintf(out, cap, "%s: the inputs changed since the committed records were made: %s %s (%s/%s), %s now (%s)",
+                 dir, c->what, !strcmp(c->old, "none") ? "not used" : "used", dir, IDENTITY_FILE,
+                 !strcmp(c->now, "none") ? "not used" : "used", c->where);
+}
+
+/* What the output folder holds against what this run would make. */
+typedef struct binding {
+    int job;              /* results_job_check: 0 the same job, 1 none yet, MN_EMISMATCH another */
+    mn_err jerr;          /* the job's difference */
+    json_t *old;          /* OUT/identity.json, NULL when absent or unreadable */
+    mn_err ierr;          /* why it is unreadable (code 0: it is absent) */
+    const json_t *now;    /* this run's identity (borrowed from the session) */
+    results_scan_info info;
+    int differs;          /* the identities differ (or there is no old one) */
+    int bench_only;       /* ... in the benchmark alone: its chunks are checked one by one */
+    size_t affected;      /* committed records that do not belong to this run */
+    char why[MN_ERR_MSG_MAX + 64];
+} binding;
+
+/* Which committed records do not belong to this run, and why. */
+static void judge(const char *dir, binding *b)
+{
+    identity_change ch;
+    size_t committed = b->info.kept + b->info.invalid;
+    b->differs = !b->old || identity_diff(b->old, b->now, &ch);
+    b->bench_only = b->old && b->differs && identity_only_benchmark_differs(b->old, b->now);
+    b->affected = committed;
+    if (b->job == MN_EMISMATCH)
+        snprintf(b->why, sizeof b->why, "%s", b->jerr.msg);
+    else if (!b->old && b->ierr.code)
+        snprintf(b->why, sizeof b->why, "%s: the committed records carry no readable input identity (%s)", dir,
+                 b->ierr.msg);
+    else if (!b->old)
+        snprintf(b->why, sizeof b->why, "%s: the committed records carry no input identity (no %s/%s: made by an older "
+                 "mnemo?)", dir, dir, IDENTITY_FILE);
+    else if (b->differs)
+        describe_change(dir, &ch, b->why, sizeof b->why);
+    else
+        b->affected = 0;
+    if (b->job != MN_EMISMATCH && b->bench_only)
+        b->affected = b->info.invalid; /* the chunks whose items changed */
+}
+
+/* Rank 0: bind the output folder to the job and its inputs.  Committed
+ * records made from other settings or inputs are refused, or with --force
+ * set aside (an edited benchmark: only the chunks whose items changed);
+ * then job.json and identity.json describe what the folder's records come
+ * from. */
+static int bind_outputs(run_state *r, const char *session, mn_err *err)
+{
+    const char *dir = r->eo.out_dir, **ids, **hashes;
+    json_t **recs = xcalloc(r->n ? r->n : 1, sizeof *recs);
+    uint8_t *done = xcalloc(r->nchunks ? r->nchunks : 1, 1);
+    char *canon = job_canonical(r->j, r->task), *where = NULL;
+    binding b = {0};
+    item_keys(r, &ids, &hashes);
+    int rc = 0;
+    if ((b.job = results_job_check(dir, canon, &b.jerr)) < 0 && b.job != MN_EMISMATCH) {
+        *err = b.jerr;
+        rc = b.job;
+    }
+    if (!rc && !(rc = eval_session_identity(r->s, dir, NULL, &b.now, err))) {
+        int got = identity_read(dir, &b.old, &b.ierr);
+        if (got < 0 && got != MN_EFORMAT) { /* a damaged one is no identity: refused below */
+            *err = b.ierr;
+            rc = got;
+        }
+    }
+    if (!rc && !(rc = results_scan(dir, ids, hashes, r->n, r->chunk, recs, done, &b.info, err)))
+        judge(dir, &b);
+    if (!rc && b.affected && !r->o->force) {
+        if (b.bench_only)
+            rc = mn_errf(err, MN_EMISMATCH, "%s; rerun with --force to set aside the %zu committed records of the chunks "
+                         "whose items changed and redo them (%zu others are kept), or use another --out", b.why,
+                         b.affected, b.info.kept);
+        else
+            rc = mn_errf(err, MN_EMISMATCH, "%s; rerun with --force to discard the %zu committed records and start over, "
+                         "or use another --out", b.why, b.affected);
+    }
+    /* the reason without its "DIR: " */
+    size_t dl = strlen(dir);
+    const char *reason = !strncmp(b.why, dir, dl) && !strncmp(b.why + dl, ": ", 2) ? b.why + dl + 2 : b.why;
+    if (!rc && b.affected &&
+        !(rc = results_set_aside(dir, session, recs, b.bench_only ? done : NULL, r->n, r->chunk, &where, err)))
+        fprintf(stderr, "mnemo: run: --force: %s; %zu committed records set aside in %s, those items are redone\n",
+                reason, b.affected, where);
+    else if (!rc && b.bench_only && b.info.kept)
+        fprintf(stderr, "mnemo: run: note: %s; none of the %zu committed records is affected\n", reason, b.info.kept);
+    if (!rc && b.job != 0)
+        rc = results_job_write(dir, canon, err);
+    if (!rc && b.differs)
+        rc = identity_write(dir, b.now, err);
+    for (size_t i = 0; i < r->n; i++)
+        json_decref(recs[i]);
+    free(recs);
+    free(done);
+    free(ids);
+    free(hashes);
+    free(canon);
+    free(where);
+    json_decref(b.old);
+    results_scan_info_free(&b.info);
+    return rc;
+}
+
+/* Rank 0 reads the committed chunks (and warns once about each damaged
+ * commit, whose chunk is redone); every rank gets the to-do list. */
 static int find_pending(run_state *r, mn_err *err)
 {
-    r->n = eval_session_count(r->s);
-    r->chunk = r->eo.chunk;
-    r->nchunks = (r->n + r->chunk - 1) / r->chunk;
     char *done = NULL;
     size_t len = r->nchunks;
     int rc = 0;
     if (dist_rank(r->d) == 0) {
-        const char **ids = xcalloc(r->n ? r->n : 1, sizeof *ids);
+        const char **ids, **hashes;
         json_t **recs = xcalloc(r->n ? r->n : 1, sizeof *recs);
-        for (size_t i = 0; i < r->n; i++)
-            ids[i] = eval_session_item_id(r->s, i);
+        results_scan_info info;
+        item_keys(r, &ids, &hashes);
         done = xcalloc(len ? len : 1, 1);
-        rc = results_scan(r->eo.out_dir, ids, r->n, r->chunk, recs, (uint8_t *)done, err);
+        rc = results_scan(r->eo.out_dir, ids, hashes, r->n, r->chunk, recs, (uint8_t *)done, &info, err);
+        for (size_t b = 0; !rc && b < info.nbad; b++)
+            fprintf(stderr, "mnemo: run: warning: %s: a damaged commit, ignored; the chunk is redone\n", info.bad[b]);
+        results_scan_info_free(&info);
         for (size_t i = 0; i < r->n; i++)
             json_decref(recs[i]);
         free(recs);
         free(ids);
+        free(hashes);
     }
     if ((rc = dist_agree(r->d, rc, err)) || (rc = dist_bcast_bytes(r->d, &done, &len, err))) {
         free(done);
@@ -148,6 +334,18 @@ static int find_pending(run_state *r, mn_err *err)
         if (!r->done || !r->done[c])
             r->pending[r->npending++] = c;
     return 0;
+}
+
+/* The folder's job, inputs and records (collective). */
+static int check_outputs(run_state *r, const char *session, mn_err *err)
+{
+    r->n = eval_session_count(r->s);
+    r->chunk = r->eo.chunk;
+    r->nchunks = (r->n + r->chunk - 1) / r->chunk;
+    int rc = identify_inputs(r, err);
+    if (!rc)
+        rc = dist_agree(r->d, dist_rank(r->d) == 0 ? bind_outputs(r, session, err) : 0, err);
+    return rc ? rc : find_pending(r, err);
 }
 
 /* Items in the chunks still to do (the last chunk may be short). */
@@ -269,12 +467,15 @@ static int64_t record_tokens(const json_t *rec)
 
 /* Test hook: MNEMO_RUN_KILL_AFTER=N (and MNEMO_RUN_KILL_RANK=R, default
  * any) makes the rank SIGKILL itself right after its N-th commit, so tests
- * can kill a chosen rank at a chosen point. */
+ * can kill a chosen rank at a chosen point.  MNEMO_RUN_KILL_SIGNAL=TERM
+ * sends SIGTERM instead (a clean stop after that chunk), STOP freezes the
+ * process there (a live run holding its folder, until the test kills it). */
 static void kill_hook(const run_state *r)
 {
     const char *after = getenv("MNEMO_RUN_KILL_AFTER"), *rank = getenv("MNEMO_RUN_KILL_RANK");
+    const char *sig = getenv("MNEMO_RUN_KILL_SIGNAL");
     if (after && *after && (size_t)atol(after) == r->my_chunks && (!rank || !*rank || atoi(rank) == dist_rank(r->d)))
-        raise(SIGKILL);
+        raise(!sig ? SIGKILL : !strcmp(sig, "TERM") ? SIGTERM : !strcmp(sig, "STOP") ? SIGSTOP : SIGKILL);
 }
 
 /* Score chunk c and commit it. */
@@ -391,9 +592,12 @@ static int write_stats(run_state *r, const char *session, double wall, mn_err *e
     }
     free(all);
     free(lens);
-    json_t *st = json_pack("{s:s, s:i, s:I, s:I, s:I, s:f, s:o}", "session", session, "ranks", dist_size(r->d),
+    json_t *id = json_pack("{s:f, s:I, s:I, s:I, s:I}", "seconds", r->identity_s, "hashed_files",
+                           (json_int_t)r->hs.hashed_files, "hashed_bytes", (json_int_t)r->hs.hashed_bytes, "cached_files",
+                           (json_int_t)r->hs.cached_files, "cached_bytes", (json_int_t)r->hs.cached_bytes);
+    json_t *st = json_pack("{s:s, s:i, s:I, s:I, s:I, s:f, s:o, s:o}", "session", session, "ranks", dist_size(r->d),
                            "items", (json_int_t)r->n, "chunk", (json_int_t)r->chunk, "chunks_run",
-                           (json_int_t)r->npending, "wall_s", wall, "per_rank", ranks);
+                           (json_int_t)r->npending, "wall_s", wall, "identity", id, "per_rank", ranks);
     char path[PATH_MAX + 32], *text = json_dumps(st, JSON_INDENT(2));
     snprintf(path, sizeof path, "%s/run-stats.json", r->eo.out_dir);
     outfile of;
@@ -410,11 +614,10 @@ static int finish(run_state *r, mn_err *err)
 {
     if (dist_rank(r->d) != 0)
         return 0;
-    const char **ids = xcalloc(r->n ? r->n : 1, sizeof *ids);
+    const char **ids, **hashes;
     json_t **recs = xcalloc(r->n ? r->n : 1, sizeof *recs);
-    for (size_t i = 0; i < r->n; i++)
-        ids[i] = eval_session_item_id(r->s, i);
-    int rc = results_scan(r->eo.out_dir, ids, r->n, r->chunk, recs, NULL, err);
+    item_keys(r, &ids, &hashes);
+    int rc = results_scan(r->eo.out_dir, ids, hashes, r->n, r->chunk, recs, NULL, NULL, err);
     for (size_t i = 0; !rc && i < r->n; i++)
         if (!recs[i])
             rc = mn_errf(err, MN_EFORMAT, "%s: item '%s' has no committed record after the run", r->eo.out_dir, ids[i]);
@@ -427,6 +630,7 @@ static int finish(run_state *r, mn_err *err)
         json_decref(recs[i]);
     free(recs);
     free(ids);
+    free(hashes);
     return rc;
 }
 
@@ -488,13 +692,15 @@ static int run_task(dist *d, const run_opts *o, int *interrupted, size_t *combos
     int stopped = 0;
     int rc = load_job(&r, err);
     if (!rc)
+        rc = make_session(d, &session, err);
+    if (!rc)
+        rc = lock_out(&r, err);
+    if (!rc)
         rc = dist_agree(d, eval_session_open(&r.eo, &r.s, err), err);
     if (!rc)
-        rc = find_pending(&r, err);
+        rc = check_outputs(&r, session, err);
     if (!rc)
         rc = retrieve(&r, err);
-    if (!rc)
-        rc = make_session(d, &session, err);
     double tw = now_s(), cw = dist_comm_seconds(d);
     if (!rc)
         rc = work(&r, session, &stopped, err);
@@ -513,6 +719,7 @@ static int run_task(dist *d, const run_opts *o, int *interrupted, size_t *combos
     free(r.done);
     free(r.pending);
     eval_session_close(r.s);
+    dirlock_release(r.lock);
     job_free(r.j);
     restore_signals(old);
     *combos = r.combos;

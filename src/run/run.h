@@ -3,9 +3,17 @@
  *
  *   phase 0  rank 0 reads the job file and broadcasts its bytes; every rank
  *            parses it (rank 0 also checks that the files exist); rank 0
- *            binds the output directory to the job (results.h: a changed
- *            spec is refused unless forced) and reads what earlier sessions
- *            committed; the set of finished chunks is broadcast;
+ *            takes the output folder's lock (OUT/.mnemo.lock, util/dirlock.h:
+ *            a second run on the folder fails naming this one); every rank
+ *            loads the session and records the content identity of its
+ *            inputs (bench/identity.h; rank 0 first, then the others, which
+ *            must read the same); rank 0 binds the output directory to the
+ *            job and the inputs (OUT/job.json, OUT/identity.json: committed
+ *            records made from another spec or other inputs are refused, or
+ *            with --force set aside in OUT/set-aside/ and redone) and reads
+ *            what earlier sessions committed (results.h: a damaged commit
+ *            is redone, with one warning); the set of finished chunks is
+ *            broadcast;
  *   phase 1  retrieval for the items still to do: every rank opens its
  *            shards (s mod R == rank, MDB_RDONLY | MDB_NOLOCK), each query
  *            is searched by all ranks and merged on rank 0 (dist/dsearch.h);
@@ -42,7 +50,8 @@ typedef struct run_opts {
     const char *out;   /* output directory override, or NULL */
     long task;         /* combination of a sweep job; -1: SLURM_ARRAY_TASK_ID, else 0 for a single job;
                           RUN_TASK_ALL: every combination, one after another */
-    int force;         /* resume into a directory bound to another spec */
+    int force;         /* reuse a directory whose records came from another spec or other
+                          inputs: they are set aside (moved to OUT/set-aside/) and redone */
     int threads;       /* per rank; 0: the job's, else the default */
 } run_opts;
 

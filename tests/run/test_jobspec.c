@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "run/jobspec.h"
@@ -46,7 +47,6 @@ static const bad_case BAD[] = {
     {"duplicate_section.yaml", MN_EUSAGE, "line 7, column 3: key 'ttc.top_k': given twice (first at line 6)"},
     {"model_and_models.yaml", MN_EUSAGE, "line 5, column 1: key 'models': 'model' is already given (line 1): give one of 'model' and 'models'"},
     {"key_not_scalar.yaml", MN_EUSAGE, "line 5, column 3: a key must be a name, got a list"},
-    {"out_missing.yaml", MN_EUSAGE, "key 'out' is missing"},
     {"model_missing.yaml", MN_EUSAGE, "key 'model' is missing (or 'models', a list)"},
     {"bench_missing.yaml", MN_EUSAGE, "key 'bench' is missing (or 'benches', a list)"},
     {"db_missing.yaml", MN_EUSAGE, "line 5, column 1: key 'retrieval.db' is missing (the retrieval DB folder)"},
@@ -89,6 +89,7 @@ static const bad_case BAD[] = {
     {"not_mapping.yaml", MN_EFORMAT, "line 1, column 1: a job file is a mapping of settings ('key: value' lines), got a list"},
     {"scalar_top.yaml", MN_EFORMAT, "line 1, column 1: a job file is a mapping of settings ('key: value' lines), got 'just a line'"},
     {"two_documents.yaml", MN_EFORMAT, "line 6: a second YAML document (a job file holds one mapping)"},
+    {"deep_nesting.yaml", MN_EFORMAT, "line 4, column 71: YAML nested more than 64 levels deep (a job file needs 3)"},
     /* impossible combinations */
     {"docsc_no_retrieval.yaml", MN_EUSAGE, "line 7, column 9: key 'ttc.kind': docsc needs a 'retrieval' section (one sample per retrieved passage)"},
     {"rerank_no_db.yaml", MN_EUSAGE, "line 6, column 3: key 'retrieval.rerank': reranks retrieved passages: it needs 'retrieval.db'"},
@@ -182,6 +183,59 @@ static void test_jobspec_memory_edge_cases(void)
     CHECK(job_load_memory("d.yaml", "---\n", 4, 0, &j, &err) == MN_EFORMAT);
     CHECK(!strcmp(err.msg, "d.yaml: line 2, column 1: a job file is a mapping of settings ('key: value' lines), got nothing (null)"));
     CHECK(j == NULL);
+}
+
+/* 100,000 nested '[' (libyaml took 20 s to build that document) fail at
+ * the 65th level, fast; 64 levels are still read (and fail on the type). */
+static void test_jobspec_deep_nesting_fails_fast(void)
+{
+    size_t deep = 100000, len = 0;
+    char *buf = xmalloc(deep + 64);
+    len += (size_t)sprintf(buf, "model: m\nbench: mmlu:x\nlimit: ");
+    memset(buf + len, '[', deep);
+    len += deep;
+    mn_err err = {0};
+    job *j = NULL;
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    CHECK_EQ_INT(job_load_memory("deep.yaml", buf, len, 0, &j, &err), MN_EFORMAT);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    double s = (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec);
+    CHECK_MSG(!strcmp(err.msg, "deep.yaml: line 3, column 71: YAML nested more than 64 levels deep (a job file needs 3)"),
+              "%s", err.msg);
+    CHECK_MSG(s < 1.0, "%.2f s for 100,000 nested lists", s);
+    CHECK(j == NULL);
+    /* 63 lists inside the top mapping: 64 levels, within the limit */
+    len = (size_t)sprintf(buf, "model: m\nbench: mmlu:x\nlimit: ");
+    memset(buf + len, '[', 63);
+    memset(buf + len + 63, ']', 63);
+    len += 126;
+    CHECK_EQ_INT(job_load_memory("ok.yaml", buf, len, 0, &j, &err), MN_EUSAGE);
+    CHECK_STR_CONTAINS(err.msg, "key 'limit': expected an integer >= 0, got a list");
+    free(buf);
+}
+
+/* Without 'out' the job loads; the folder must then come from --out. */
+static void test_jobspec_out_from_the_command_line(void)
+{
+    mn_err err = {0};
+    job *j = load_text("model: m/Qwen3\nbench: mmlu:data/mmlu\n", 0, &err);
+    CHECK_MSG(j, "%s", err.msg);
+    eval_opts o;
+    CHECK_EQ_INT(job_eval_opts(j, 0, NULL, &o, NULL, 0, &err), MN_EUSAGE);
+    CHECK(!strcmp(err.msg, "dir/t.yaml: no output folder: give --out DIR, or the key 'out' in the job file"));
+    CHECK(job_eval_opts(j, 0, "cli/out", &o, NULL, 0, &err) == 0 && !strcmp(o.out_dir, "cli/out"));
+    char *a = job_canonical(j, 0);
+    CHECK(a != NULL); /* the folder is no part of the canonical text */
+    free(a);
+    job_free(j);
+    /* a sweep: OUT/<model>/<bench> under --out */
+    j = load_text("models: [m/A, m/B]\nbench: mmlu:data/mmlu\n", 0, &err);
+    CHECK_MSG(j, "%s", err.msg);
+    char buf[256];
+    CHECK_EQ_INT(job_eval_opts(j, 1, NULL, &o, buf, sizeof buf, &err), MN_EUSAGE);
+    CHECK(job_eval_opts(j, 1, "o", &o, buf, sizeof buf, &err) == 0 && !strcmp(o.out_dir, "o/B/mmlu-mmlu"));
+    job_free(j);
 }
 
 /* ---- values --------------------------------------------------------------- */
@@ -601,7 +655,8 @@ static void test_jobspec_example_jobs_load(void)
 }
 
 TEST_MAIN(TEST(test_jobspec_bad_files_give_exact_messages), TEST(test_jobspec_missing_file_is_io_error),
-          TEST(test_jobspec_memory_edge_cases), TEST(test_jobspec_defaults),
+          TEST(test_jobspec_memory_edge_cases), TEST(test_jobspec_deep_nesting_fails_fast),
+          TEST(test_jobspec_out_from_the_command_line), TEST(test_jobspec_defaults),
           TEST(test_jobspec_every_key_reaches_eval_opts), TEST(test_jobspec_scalar_forms), TEST(test_jobspec_aliases),
           TEST(test_jobspec_sweep_expands_models_times_benches), TEST(test_jobspec_bench_sweep_of_one_model),
           TEST(test_jobspec_canonical_is_stable), TEST(test_jobspec_canonical_rerank), TEST(test_jobspec_file_checks_pass_and_fail),
