@@ -195,6 +195,12 @@ static void kill_point(const char *point)
         raise(SIGKILL);
 }
 
+/* The code for a failed write or fsync: a full disk is MN_ENOSPACE. */
+static int write_code(int e)
+{
+    return e == ENOSPC || e == EDQUOT ? MN_ENOSPACE : MN_EIO;
+}
+
 static int write_all(int fd, const void *buf, size_t n)
 {
     const char *p = buf;
@@ -521,9 +527,9 @@ int dense_writer_add(dense_writer *w, const float *x, const uint64_t *ids, size_
                            w->dir, w->count + i, ids[i], i ? ids[i - 1] : w->last_id);
     size_t row_bytes = (size_t)w->job.want.dim * sizeof(float);
     if (write_all(w->fmat, x, n * row_bytes))
-        return mn_errf(err, MN_EIO, "%s: write failed: %s", w->mat_path, strerror(errno));
+        return mn_errf(err, write_code(errno), "%s: write failed: %s", w->mat_path, strerror(errno));
     if (write_all(w->fids, ids, n * sizeof(uint64_t)))
-        return mn_errf(err, MN_EIO, "%s: write failed: %s", w->ids_path, strerror(errno));
+        return mn_errf(err, write_code(errno), "%s: write failed: %s", w->ids_path, strerror(errno));
     if (w->hlen + n * 8 > w->hcap) {
         w->hcap = (w->hlen + n * 8) * 2;
         w->hbuf = xrealloc(w->hbuf, w->hcap);
@@ -544,9 +550,9 @@ int dense_writer_add(dense_writer *w, const float *x, const uint64_t *ids, size_
 static int parts_sync(dense_writer *w, mn_err *err)
 {
     if (fsync(w->fmat))
-        return mn_errf(err, MN_EIO, "%s: sync failed: %s", w->mat_path, strerror(errno));
+        return mn_errf(err, write_code(errno), "%s: sync failed: %s", w->mat_path, strerror(errno));
     if (fsync(w->fids))
-        return mn_errf(err, MN_EIO, "%s: sync failed: %s", w->ids_path, strerror(errno));
+        return mn_errf(err, write_code(errno), "%s: sync failed: %s", w->ids_path, strerror(errno));
     return 0;
 }
 

@@ -20,11 +20,11 @@
  * A run killed at any point therefore leaves either no sidecar (the shard
  * is "not embedded", and a rerun continues from the last durable block) or
  * a complete, consistent set; readers check the file sizes and the ids hash
- * against the sidecar.  The
- * content hash (chained hash64 over every row's id and floats) identifies
- * one embedding run's output: an IVF index records it, so an index built
- * from other embeddings (even of the same chunks) is detected.  Readers do
- * not recompute it (that would page in the whole matrix).
+ * against the sidecar.  The content hash (chained hash64 over every row's
+ * id and floats) identifies one embedding run's output: an IVF index
+ * records it, so an index built from other embeddings (even of the same
+ * chunks) is detected.  Readers do not recompute it (that would page in
+ * the whole matrix).
  * Chunk ids are kept in a binary file rather than in the JSON because a
  * shard may hold millions of rows.
  *
@@ -146,16 +146,17 @@ int dense_writer_open(const char *shard_dir, const dense_job *job, dense_writer 
                       mn_err *err);
 /* Append n rows x[n, dim] with their chunk ids (increasing, above every
  * earlier row's).  Not durable until the next sync or commit.  MN_EIO,
- * MN_EUSAGE (ids not increasing). */
+ * MN_ENOSPACE (disk full), MN_EUSAGE (ids not increasing). */
 int dense_writer_add(dense_writer *w, const float *x, const uint64_t *ids, size_t n, mn_err *err);
 /* Make every row added so far durable with the caller's counters over them
  * (texts cut to max_tokens, empty texts).  The row count must be a multiple
- * of the job's batch.  MN_EIO, MN_EUSAGE (not on a batch boundary). */
+ * of the job's batch.  MN_EIO, MN_ENOSPACE, MN_EUSAGE (not on a batch
+ * boundary). */
 int dense_writer_sync(dense_writer *w, uint64_t truncated, uint64_t empty, mn_err *err);
 /* Commit: the final files, then the sidecar from the job and the counters
  * (count, ids_hash and content_hash are the writer's), then the progress
  * record goes.  Frees w (also on failure: what was durable stays for a
- * resume).  MN_EIO. */
+ * resume).  MN_EIO, MN_ENOSPACE. */
 int dense_writer_commit(dense_writer *w, uint64_t truncated, uint64_t empty, mn_err *err);
 /* Stop without committing: the last durable block stays for a resume, rows
  * after it are dropped by the next open.  Frees w.  NULL is ok. */

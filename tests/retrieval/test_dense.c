@@ -432,6 +432,31 @@ static void test_dense_writer_starts_over_for_another_job_or_damaged_parts(void)
     writer_fixture_free(&fx);
 }
 
+static void test_dense_writer_full_disk_is_enospace(void)
+{
+    writer_fixture fx;
+    CHECK(writer_fixture_init(&fx) == 0);
+    char path[600];
+    snprintf(path, sizeof path, "%s/%s", fx.dir, DENSE_MATRIX_PART);
+    if (symlink("/dev/full", path)) { /* writes there fail with ENOSPC */
+        fprintf(stderr, "skipped: no /dev/full symlink\n");
+        writer_fixture_free(&fx);
+        return;
+    }
+    dense_job job = small_job();
+    dense_resume res;
+    dense_writer *w;
+    mn_err err = {0};
+    CHECK(dense_writer_open(fx.dir, &job, &w, &res, &err) == 0);
+    int rc = dense_writer_add(w, fx.x, fx.ids, 2, &err);
+    if (!rc) /* buffered by the device? then the sync must fail */
+        rc = dense_writer_sync(w, 0, 0, &err);
+    dense_writer_close(w);
+    CHECK_EQ_INT(rc, MN_ENOSPACE);
+    CHECK_STR_CONTAINS(err.msg, DENSE_MATRIX_PART);
+    writer_fixture_free(&fx);
+}
+
 /* touch dir/name */
 static int touch(const char *dir, const char *name)
 {
@@ -529,4 +554,4 @@ TEST_MAIN(TEST(test_dense_exact_matches_float64_reference), TEST(test_dense_exac
           TEST(test_dense_files_round_trip_and_corruption),
           TEST(test_dense_writer_resumes_after_the_last_durable_block),
           TEST(test_dense_writer_starts_over_for_another_job_or_damaged_parts),
-          TEST(test_dense_leftovers_of_dead_processes_are_removed), TEST(test_dense_embed_batch_matches_engine_embed))
+          TEST(test_dense_writer_full_disk_is_enospace), TEST(test_dense_leftovers_of_dead_processes_are_removed), TEST(test_dense_embed_batch_matches_engine_embed))
