@@ -554,4 +554,5 @@ TEST_MAIN(TEST(test_dense_exact_matches_float64_reference), TEST(test_dense_exac
           TEST(test_dense_files_round_trip_and_corruption),
           TEST(test_dense_writer_resumes_after_the_last_durable_block),
           TEST(test_dense_writer_starts_over_for_another_job_or_damaged_parts),
-          TEST(test_dense_writer_full_disk_is_enospace), TEST(test_dense_leftovers_of_dead_processes_are_removed), TEST(test_dense_embed_batch_matches_engine_embed))
+          TEST(test_dense_writer_full_disk_is_enospace), TEST(test_dense_leftovers_of_dead_processes_are_removed),
+          TEST(test_dense_embed_batch_matches_engine_embed))
