@@ -16,6 +16,8 @@
 #   leftovers       embeddings.*.tmp.PID and ivf.bin.tmp.PID of a dead
 #                   process (what earlier versions left) go; a live
 #                   process's stays
+#   error exit      a full disk (a part file on /dev/full): exit 1 naming
+#                   the file, no temporary file; the rerun completes
 #   other config    a rerun with another --batch, or after the DB grew,
 #                   starts the shard over, saying why; search accepts it
 #   lock            a second embed on a DB being embedded is refused
@@ -143,6 +145,17 @@ err_has "stale temporary files" "shard 2/2: removed 1 files left by an earlier r
 [ -e "$TMP/old/shard-001/embeddings.f32.tmp.$$" ] || fail "stale temporary files: a live process's file was removed"
 rm -f "$TMP/old/shard-001/embeddings.f32.tmp.$$"
 no_leftovers "stale temporary files" "$TMP/old"
+
+# --- an error exit (a full disk) leaves no temporary file ------------------
+fresh full
+ln -s /dev/full "$TMP/full/shard-000/embeddings.ids.part" # writes there fail with ENOSPC
+run "full disk" 1 "${EMBED[@]}" --db "$TMP/full"
+err_has "full disk" "embeddings.ids.part: write failed: No space left on device"
+ls "$TMP"/full/shard-*/*.tmp.* >/dev/null 2>&1 && fail "full disk: temporary files left: $(ls "$TMP"/full/shard-*/*.tmp.*)"
+rm "$TMP/full/shard-000/embeddings.ids.part"
+run "full disk: rerun" 0 "${EMBED[@]}" --db "$TMP/full"
+same_as_ref "full disk" "$TMP/full"
+no_leftovers "full disk" "$TMP/full"
 
 # --- another configuration, a grown DB --------------------------------------
 fresh conf
