@@ -370,11 +370,6 @@ static void test_dense_writer_starts_over_for_another_job_or_damaged_parts(void)
 {
     writer_fixture fx;
     CHECK(writer_fixture_init(&fx) == 0);
-    const char *dir = fx.dir;
-    const float *x = fx.x;
-    const uint64_t *ids = fx.ids;
-    char path[600];
-    mn_err err = {0};
     struct {
         const char *what, *why;
     } cases[] = {
@@ -387,8 +382,10 @@ static void test_dense_writer_starts_over_for_another_job_or_damaged_parts(void)
         {"record damaged", DENSE_PROGRESS_FILE},
         {"no part files", "missing"},
     };
+    char path[600];
+    mn_err err = {0};
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        dense_job job = leave_progress(dir, x, ids);
+        dense_job job = leave_progress(fx.dir, fx.x, fx.ids);
         if (!strcmp(cases[i].what, "batch"))
             job.batch = 3;
         else if (!strcmp(cases[i].what, "shard grew"))
@@ -397,7 +394,7 @@ static void test_dense_writer_starts_over_for_another_job_or_damaged_parts(void)
             job.shard_hash[0] ^= 1;
         else if (!strcmp(cases[i].what, "model"))
             strcpy(job.want.model_sha256, "cd34");
-        snprintf(path, sizeof path, "%s/%s", dir, DENSE_MATRIX_PART);
+        snprintf(path, sizeof path, "%s/%s", fx.dir, DENSE_MATRIX_PART);
         if (!strcmp(cases[i].what, "matrix flipped")) {
             FILE *f = fopen(path, "r+b");
             fseek(f, 13, SEEK_SET);
@@ -406,15 +403,15 @@ static void test_dense_writer_starts_over_for_another_job_or_damaged_parts(void)
         }
         if (!strcmp(cases[i].what, "no part files"))
             unlink(path);
-        snprintf(path, sizeof path, "%s/%s", dir, DENSE_IDS_PART);
+        snprintf(path, sizeof path, "%s/%s", fx.dir, DENSE_IDS_PART);
         if (!strcmp(cases[i].what, "ids part cut"))
             CHECK(truncate(path, 20) == 0);
-        snprintf(path, sizeof path, "%s/%s", dir, DENSE_PROGRESS_FILE);
+        snprintf(path, sizeof path, "%s/%s", fx.dir, DENSE_PROGRESS_FILE);
         if (!strcmp(cases[i].what, "record damaged"))
             CHECK(truncate(path, 30) == 0);
         dense_resume res;
         dense_writer *w;
-        CHECK(dense_writer_open(dir, &job, &w, &res, &err) == 0);
+        CHECK(dense_writer_open(fx.dir, &job, &w, &res, &err) == 0);
         CHECK_MSG(res.rows == 0 && strstr(res.why, cases[i].why), "%s: rows %llu, why '%s'", cases[i].what,
                   (unsigned long long)res.rows, res.why);
         dense_writer_close(w);
@@ -423,12 +420,12 @@ static void test_dense_writer_starts_over_for_another_job_or_damaged_parts(void)
     dense_job job = small_job();
     dense_resume res;
     dense_writer *w;
-    CHECK(dense_writer_open(dir, &job, &w, &res, &err) == 0);
+    CHECK(dense_writer_open(fx.dir, &job, &w, &res, &err) == 0);
     CHECK(res.rows == 0);
     for (int b = 0; b < 3; b++)
-        CHECK(dense_writer_add(w, x + 6 * b, ids + 2 * b, 2, &err) == 0);
+        CHECK(dense_writer_add(w, fx.x + 6 * b, fx.ids + 2 * b, 2, &err) == 0);
     CHECK(dense_writer_commit(w, 2, 0, &err) == 0);
-    CHECK(same_files(dir, fx.ref));
+    CHECK(same_files(fx.dir, fx.ref));
     writer_fixture_free(&fx);
 }
 
