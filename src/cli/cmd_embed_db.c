@@ -346,9 +346,10 @@ static char *shard_dir_path(const char *dir, uint32_t s)
     return p;
 }
 
-/* The model directory as an absolute path for the sidecar (finding: a
- * fixed buffer given to realpath could overflow; a path that does not fit
- * the sidecar's field is an error, never cut). */
+/* The model directory as an absolute path for the sidecar.  realpath()
+ * allocates (a fixed buffer smaller than PATH_MAX could overflow: issue 12,
+ * finding 9); a path that does not fit the sidecar's field is an error,
+ * never cut. */
 static int resolve_model_dir(const char *mdir, char out[DENSE_MODEL_DIR_MAX], mn_err *err)
 {
     char *abs = realpath(mdir, NULL);

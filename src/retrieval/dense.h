@@ -40,6 +40,7 @@
 #ifndef MNEMO_RETRIEVAL_DENSE_H
 #define MNEMO_RETRIEVAL_DENSE_H
 
+#include <limits.h> /* PATH_MAX */
 #include <stddef.h>
 #include <stdint.h>
 
@@ -51,7 +52,7 @@
 #define DENSE_MATRIX_FILE "embeddings.f32"
 #define DENSE_IDS_FILE "embeddings.ids"
 #define DENSE_META_FILE "embeddings.json"
-#define DENSE_MODEL_DIR_MAX 1024
+#define DENSE_MODEL_DIR_MAX PATH_MAX /* any path realpath() returns fits */
 
 /* The sidecar's contents. */
 typedef struct dense_meta {

@@ -16,6 +16,8 @@
 #   leftovers       embeddings.*.tmp.PID and ivf.bin.tmp.PID of a dead
 #                   process (what earlier versions left) go; a live
 #                   process's stays
+#   long path       a model path of more than 1023 bytes is recorded whole
+#                   (finding 9)
 #   error exit      a full disk (a part file on /dev/full): exit 1 naming
 #                   the file, no temporary file; the rerun completes
 #   other config    a rerun with another --batch, or after the DB grew,
@@ -156,6 +158,20 @@ rm "$TMP/full/shard-000/embeddings.ids.part"
 run "full disk: rerun" 0 "${EMBED[@]}" --db "$TMP/full"
 same_as_ref "full disk" "$TMP/full"
 no_leftovers "full disk" "$TMP/full"
+
+# --- a model path longer than 1023 bytes (finding 9: realpath() wrote it
+# into a 1024-byte field) is recorded whole --------------------------------
+long="$TMP"
+for i in 1 2 3 4 5; do long="$long/$(printf 'm%.0s' $(seq 240))$i"; done
+mkdir -p "$long" && cp "$M"/* "$long"/
+fresh longpath
+run "long model path" 0 embed --model "$long" --batch 5 --threads 1 --db "$TMP/longpath"
+grep -qF "\"model_dir\": \"$long\"" "$TMP/longpath/shard-000/embeddings.json" ||
+    fail "long model path: the sidecar's model_dir is not the ${#long}-byte path: $(grep model_dir "$TMP/longpath/shard-000/embeddings.json" | head -c 200)"
+grep -q '"pooling": "last"' "$TMP/longpath/shard-000/embeddings.json" || fail "long model path: pooling"
+grep -q '"empty": 0,' "$TMP/longpath/shard-000/embeddings.json" && grep -q '"truncated": 0,' "$TMP/longpath/shard-000/embeddings.json" ||
+    fail "long model path: counters overwritten: $(grep -E 'empty|truncated' "$TMP/longpath/shard-000/embeddings.json")"
+cmp -s "$TMP/longpath/shard-000/embeddings.f32" "$TMP/ref/shard-000/embeddings.f32" || fail "long model path: other rows"
 
 # --- another configuration, a grown DB --------------------------------------
 fresh conf
