@@ -26,6 +26,7 @@
 #include "model/model.h"     /* model_load, model_check_ids */
 #include "model/sampler.h"   /* sampler_create */
 #include "model/tokenizer.h" /* tokenizer_load, tokenizer_encode, tokenizer_decode */
+#include "util/path.h"       /* path_join */
 #include "util/threads.h"    /* threads_set */
 
 static const arg_spec spec[] = {
@@ -173,9 +174,10 @@ int cmd_generate(int argc, char **argv)
     if ((rc = model_load(dir, &m, &err)))
         goto done;
     if (text_mode || stop) {
-        char path[4200];
-        snprintf(path, sizeof path, "%s/tokenizer.json", dir);
-        if ((rc = tokenizer_load(path, &tok, &err)))
+        char *path = path_join(dir, "tokenizer.json");
+        rc = tokenizer_load(path, &tok, &err);
+        free(path);
+        if (rc)
             goto done;
     }
     const char *what = text_mode ? "--prompt" : "--prompt-ids";

@@ -29,6 +29,7 @@
 #include "model/model.h"     /* model_load, model_check_ids */
 #include "model/tokenizer.h" /* tokenizer_load, tokenizer_encode (embed --text) */
 #include "util/outfile.h"    /* outfile_open, outfile_write, outfile_commit */
+#include "util/path.h"       /* path_join */
 #include "util/threads.h"    /* threads_set */
 
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
@@ -229,10 +230,10 @@ int cmd_loglik(int argc, char **argv)
 /* --text through DIR/tokenizer.json (no BOS added). */
 static int encode_text(const model *m, const char *text, int32_t **ids, size_t *n, mn_err *err)
 {
-    char path[4200];
-    snprintf(path, sizeof path, "%s/tokenizer.json", m->dir);
+    char *path = path_join(m->dir, "tokenizer.json");
     tokenizer *tok;
     int rc = tokenizer_load(path, &tok, err);
+    free(path);
     if (rc)
         return rc;
     rc = tokenizer_encode(tok, text, strlen(text), 0, ids, n, err);

@@ -19,6 +19,7 @@
 #include "retrieval/store.h"
 #include "util/msgbuf.h"
 #include "util/outfile.h"
+#include "util/path.h" /* path_join */
 #include "util/progress.h"
 
 #define TEXT_KEEP 4000      /* bytes of a matched chunk's text kept for the report */
@@ -310,6 +311,20 @@ static int write_bytes(const char *path, const char *p, size_t n, mn_err *err)
     return rc;
 }
 
+/* out/contamination.jsonl (the records) and out/skipped.jsonl. */
+static int write_records(const char *out, json_t **recs, size_t n, const wbuf *skipped, mn_err *err)
+{
+    char *path = path_join(out, "contamination.jsonl");
+    int rc = write_lines(path, recs, n, err);
+    free(path);
+    if (rc)
+        return rc;
+    path = path_join(out, "skipped.jsonl");
+    rc = write_bytes(path, skipped->p, skipped->n, err);
+    free(path);
+    return rc;
+}
+
 /* ---- phase 4: the records ---- */
 
 #define CHUNK_HITS_SHOWN 5 /* matched chunks with text and provenance per item */
@@ -410,29 +425,31 @@ static int write_summary(audit *a, json_t **recs, size_t n, mn_err *err)
             json_array_append_new(c, json_string(a->o->corpus[i]));
         json_object_set_new(j, "corpus", c);
     }
-    char path[PATH_MAX + 32], *text = json_dumps(j, JSON_INDENT(2));
-    snprintf(path, sizeof path, "%s/contam-summary.json", a->o->out);
+    char *path = path_join(a->o->out, "contam-summary.json"), *text = json_dumps(j, JSON_INDENT(2));
     int rc = write_bytes(path, text, strlen(text), err);
     free(text);
+    free(path);
     json_decref(j);
     return rc;
 }
 
 static int contam_write_report(audit *a, mn_err *err)
 {
-    char cj[PATH_MAX + 32], sk[PATH_MAX + 32], md[PATH_MAX + 32], html[PATH_MAX + 32], items[PATH_MAX + 32];
-    snprintf(cj, sizeof cj, "%s/contamination.jsonl", a->o->out);
-    snprintf(sk, sizeof sk, "%s/skipped.jsonl", a->o->out);
-    snprintf(md, sizeof md, "%s/report.md", a->o->out);
-    snprintf(html, sizeof html, "%s/report.html", a->o->out);
-    if (a->o->eval_dir)
-        snprintf(items, sizeof items, "%s/items.jsonl", a->o->eval_dir);
+    char *cj = path_join(a->o->out, "contamination.jsonl"), *sk = path_join(a->o->out, "skipped.jsonl"),
+         *md = path_join(a->o->out, "report.md"), *html = path_join(a->o->out, "report.html"),
+         *items = a->o->eval_dir ? path_join(a->o->eval_dir, "items.jsonl") : NULL;
     contam_report_opts ro;
     memset(&ro, 0, sizeof ro);
     ro.title = "Contamination audit";
     ro.benchmark = a->o->bench;
     ro.seed = 1234;
-    return contam_report_write(cj, a->o->eval_dir ? items : NULL, sk, md, html, &ro, err);
+    int rc = contam_report_write(cj, items, sk, md, html, &ro, err);
+    free(cj);
+    free(sk);
+    free(md);
+    free(html);
+    free(items);
+    return rc;
 }
 
 /* The retrieval-based check of item i: all ranks search (collective). */
@@ -492,7 +509,6 @@ int contam_audit_run(dist *d, const contam_audit_opts *o, size_t *flagged, size_
     search_db *db = NULL;
     json_t **recs = NULL;
     size_t n = 0;
-    char path[PATH_MAX + 32];
     int rc = o->n >= 8 && o->n <= 50 ? 0 : mn_errf(err, MN_EUSAGE, "--n %u: must be within 8..50", o->n);
     if (!rc && !o->db == !o->ncorpus)
         rc = mn_errf(err, MN_EUSAGE, "give exactly one of --db and --corpus");
@@ -533,11 +549,7 @@ int contam_audit_run(dist *d, const contam_audit_opts *o, size_t *flagged, size_
     for (size_t i = 0; i < n; i++)
         *flagged += json_is_true(json_object_get(recs[i], "flagged"));
     *nitems = n;
-    snprintf(path, sizeof path, "%s/contamination.jsonl", o->out);
-    if (!(rc = write_lines(path, recs, n, err))) {
-        snprintf(path, sizeof path, "%s/skipped.jsonl", o->out);
-        rc = write_bytes(path, a.skipped.p, a.skipped.n, err);
-    }
+    rc = write_records(o->out, recs, n, &a.skipped, err);
     if (!rc && n)
         rc = write_summary(&a, recs, n, err);
     if (!rc)

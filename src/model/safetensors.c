@@ -22,6 +22,7 @@
 
 #include "util/jsonfile.h" /* json_load_path */
 #include "util/mapfile.h"  /* mapfile_open, mapfile_close */
+#include "util/path.h"     /* path_join */
 
 /* The reference implementation refuses headers above 100 MB as well. */
 #define ST_MAX_HEADER 100000000ULL
@@ -342,18 +343,6 @@ int st_open_file(const char *path, st_model **out, mn_err *err)
         st->t[i].file = st->maps[0].path;
     *out = st;
     return 0;
-}
-
-static char *path_join(const char *dir, const char *name)
-{
-    size_t a = strlen(dir), b = strlen(name);
-    char *p = xmalloc(a + b + 2);
-    memcpy(p, dir, a);
-    size_t k = a;
-    if (a && dir[a - 1] != '/')
-        p[k++] = '/';
-    memcpy(p + k, name, b + 1);
-    return p;
 }
 
 /* Move every shard's tensors and mappings into one st_model and reject a

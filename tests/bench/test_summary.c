@@ -622,8 +622,9 @@ static void test_summary_file_format_and_atomic_write(void)
     char buf[64] = {0};
     FILE *f = fopen(sp, "rb");
     long size = 0;
+    size_t head = 0;
     if (f) {
-        fread(buf, 1, 12, f);
+        head = fread(buf, 1, 12, f);
         fseek(f, -1, SEEK_END);
         size = ftell(f) + 1;
         buf[20] = (char)fgetc(f);
@@ -636,6 +637,7 @@ static void test_summary_file_format_and_atomic_write(void)
     CHECK_STR_CONTAINS(err.msg, "missing-dir/summary.json");
     CHECK_EQ_INT(entries, 1);
     CHECK(size > 100);
+    CHECK_EQ_INT(head, 12);
     CHECK(!memcmp(buf, "{\n  \"mnemo_v", 12)); /* 2-space indent, insertion order */
     CHECK(buf[20] == '\n');
 }

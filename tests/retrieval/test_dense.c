@@ -1,11 +1,15 @@
 /* test_dense.c — dense retrieval pieces: exact sgemm top-k against a
  * float64 brute-force reference (same ranking, scores within 1e-5), the
- * embedding files (round trip, atomic commit, corrupt files), and batched
+ * embedding files (round trip, atomic commit, corrupt files), the writer's
+ * durable blocks (a resume gives the uninterrupted run's bytes; another job
+ * or damaged part files start over, saying why; dead processes' temporary
+ * files go), and batched
  * embedding against engine_embed on a fixture model. */
 #include "retrieval/dense.h"
 
 #include <stdint.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "../test.h"
@@ -135,6 +139,20 @@ static void rm_rf(const char *d)
         fprintf(stderr, "warning: could not remove %s\n", d);
 }
 
+/* A job for 3-float rows, batch 2, of a shard with 13 local ids and 6 chunks. */
+static dense_job small_job(void)
+{
+    dense_job job = {.batch = 2, .shard_hash = {0x1234, 0x5678}};
+    strcpy(job.want.model_sha256, "ab12");
+    strcpy(job.want.model_dir, "/models/x");
+    job.want.pooling = EMBED_POOL_MEAN;
+    job.want.max_tokens = 77;
+    job.want.dim = 3;
+    job.want.count = 6;
+    job.want.next_local = 13;
+    return job;
+}
+
 static void test_dense_files_round_trip_and_corruption(void)
 {
     char *dir = tmpdir_make();
@@ -147,20 +165,16 @@ static void test_dense_files_round_trip_and_corruption(void)
     rng_state = 7;
     float *x = unit_rows(6, 3);
     uint64_t ids[6] = {1, 2, 5, 8, 9, 12};
+    dense_job job = small_job();
+    dense_resume res;
     dense_writer *w;
-    CHECK(dense_writer_open(dir, 3, &w, &err) == 0);
+    CHECK(dense_writer_open(dir, &job, &w, &res, &err) == 0);
+    CHECK(res.rows == 0 && !res.why[0]);
     CHECK(dense_writer_add(w, x, ids, 4, &err) == 0);
     uint64_t back[1] = {3};
     CHECK(dense_writer_add(w, x, back, 1, &err) == MN_EUSAGE); /* 3 after 8 */
     CHECK(dense_writer_add(w, x + 12, ids + 4, 2, &err) == 0);
-    dense_meta m = {0};
-    strcpy(m.model_sha256, "ab12");
-    strcpy(m.model_dir, "/models/x");
-    m.pooling = EMBED_POOL_MEAN;
-    m.max_tokens = 77;
-    m.truncated = 2;
-    m.next_local = 13;
-    CHECK(dense_writer_commit(w, &m, &err) == 0);
+    CHECK(dense_writer_commit(w, 2, 0, &err) == 0);
     CHECK(dense_shard_open(dir, &s, &err) == 0);
     const dense_meta *r = dense_shard_meta(s);
     CHECK(r->count == 6 && r->dim == 3 && r->pooling == EMBED_POOL_MEAN && r->max_tokens == 77);
@@ -168,23 +182,30 @@ static void test_dense_files_round_trip_and_corruption(void)
     CHECK(!memcmp(dense_shard_matrix(s), x, sizeof(float) * 18));
     CHECK(!memcmp(dense_shard_ids(s), ids, sizeof ids));
     dense_shard_close(s);
+    /* the commit leaves neither part files nor a progress record */
+    snprintf(path, sizeof path, "%s/%s", dir, DENSE_MATRIX_PART);
+    CHECK(access(path, F_OK) != 0);
+    snprintf(path, sizeof path, "%s/%s", dir, DENSE_PROGRESS_FILE);
+    CHECK(access(path, F_OK) != 0);
     /* an aborted rewrite leaves no sidecar: the shard reads as not embedded */
-    CHECK(dense_writer_open(dir, 3, &w, &err) == 0);
+    CHECK(dense_writer_open(dir, &job, &w, &res, &err) == 0);
     CHECK(dense_writer_add(w, x, ids, 2, &err) == 0);
     dense_writer_abort(w);
     CHECK(dense_shard_open(dir, &s, &err) == MN_EIO);
+    snprintf(path, sizeof path, "%s/%s", dir, DENSE_MATRIX_PART);
+    CHECK(access(path, F_OK) != 0);
     /* rewrite, then truncate the matrix file: sizes disagree */
-    CHECK(dense_writer_open(dir, 3, &w, &err) == 0);
+    CHECK(dense_writer_open(dir, &job, &w, &res, &err) == 0);
     CHECK(dense_writer_add(w, x, ids, 6, &err) == 0);
-    CHECK(dense_writer_commit(w, &m, &err) == 0);
+    CHECK(dense_writer_commit(w, 2, 0, &err) == 0);
     snprintf(path, sizeof path, "%s/%s", dir, DENSE_MATRIX_FILE);
     CHECK(truncate(path, 20) == 0);
     CHECK(dense_shard_open(dir, &s, &err) == MN_EFORMAT);
     CHECK_STR_CONTAINS(err.msg, DENSE_MATRIX_FILE);
     /* ids from another run: the hash catches it */
-    CHECK(dense_writer_open(dir, 3, &w, &err) == 0);
+    CHECK(dense_writer_open(dir, &job, &w, &res, &err) == 0);
     CHECK(dense_writer_add(w, x, ids, 6, &err) == 0);
-    CHECK(dense_writer_commit(w, &m, &err) == 0);
+    CHECK(dense_writer_commit(w, 2, 0, &err) == 0);
     snprintf(path, sizeof path, "%s/%s", dir, DENSE_IDS_FILE);
     FILE *f = fopen(path, "r+b");
     CHECK(f);
@@ -195,6 +216,7 @@ static void test_dense_files_round_trip_and_corruption(void)
     CHECK(dense_shard_open(dir, &s, &err) == MN_EFORMAT);
     CHECK_STR_CONTAINS(err.msg, "ids hash");
     /* a malformed sidecar names the key */
+    dense_meta m;
     snprintf(path, sizeof path, "%s/%s", dir, DENSE_META_FILE);
     f = fopen(path, "w");
     fputs("{\"format\": \"mnemo-embeddings\", \"version\": 1, \"model_config_sha256\": 5}", f);
@@ -202,6 +224,278 @@ static void test_dense_files_round_trip_and_corruption(void)
     CHECK(dense_meta_read(dir, &m, &err) == MN_EFORMAT);
     CHECK_STR_CONTAINS(err.msg, "model_config_sha256");
     free(x);
+    rm_rf(dir);
+    free(dir);
+}
+
+/* Read a whole file (n bytes) into a fresh buffer; NULL when unreadable. */
+static unsigned char *slurp(const char *dir, const char *name, size_t *n)
+{
+    char path[600];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    fseek(f, 0, SEEK_END);
+    *n = (size_t)ftell(f);
+    rewind(f);
+    unsigned char *b = malloc(*n ? *n : 1);
+    if (fread(b, 1, *n, f) != *n) {
+        free(b);
+        b = NULL;
+    }
+    fclose(f);
+    return b;
+}
+
+/* dir's embedding files equal ref's, byte for byte. */
+static int same_files(const char *dir, const char *ref)
+{
+    static const char *names[] = {DENSE_MATRIX_FILE, DENSE_IDS_FILE, DENSE_META_FILE};
+    for (int i = 0; i < 3; i++) {
+        size_t na, nb;
+        unsigned char *a = slurp(dir, names[i], &na), *b = slurp(ref, names[i], &nb);
+        int same = a && b && na == nb && !memcmp(a, b, na);
+        free(a);
+        free(b);
+        if (!same) {
+            fprintf(stderr, "%s differs\n", names[i]);
+            return 0;
+        }
+    }
+    return 1;
+}
+
+/* Write rows [0, 6) of x in batches of 2 with a durable block after rows
+ * 2 and 4 ("uninterrupted") into dir and commit. */
+static int write_uninterrupted(const char *dir, const float *x, const uint64_t *ids, mn_err *err)
+{
+    dense_job job = small_job();
+    dense_resume res;
+    dense_writer *w;
+    int rc = dense_writer_open(dir, &job, &w, &res, err);
+    for (int b = 0; !rc && b < 3; b++) {
+        rc = dense_writer_add(w, x + 6 * b, ids + 2 * b, 2, err);
+        if (!rc && b < 2)
+            rc = dense_writer_sync(w, (uint64_t)b, 0, err);
+    }
+    return rc ? rc : dense_writer_commit(w, 2, 0, err);
+}
+
+/* The writer tests' material: six random 3-float rows x with their ids,
+ * the uninterrupted run's files in ref, and an empty folder dir. */
+typedef struct writer_fixture {
+    char *ref, *dir;
+    float *x;
+    uint64_t ids[6];
+} writer_fixture;
+
+static int writer_fixture_init(writer_fixture *f)
+{
+    static const uint64_t ids[6] = {1, 2, 5, 8, 9, 12};
+    mn_err err = {0};
+    rng_state = 9;
+    f->x = unit_rows(6, 3);
+    memcpy(f->ids, ids, sizeof ids);
+    f->ref = tmpdir_make();
+    f->dir = tmpdir_make();
+    if (f->ref && f->dir && !write_uninterrupted(f->ref, f->x, f->ids, &err))
+        return 0;
+    fprintf(stderr, "writer fixture: %s\n", err.msg);
+    return -1;
+}
+
+static void writer_fixture_free(writer_fixture *f)
+{
+    if (f->ref)
+        rm_rf(f->ref);
+    if (f->dir)
+        rm_rf(f->dir);
+    free(f->ref);
+    free(f->dir);
+    free(f->x);
+}
+
+static void test_dense_writer_resumes_after_the_last_durable_block(void)
+{
+    writer_fixture fx;
+    CHECK(writer_fixture_init(&fx) == 0);
+    const char *dir = fx.dir;
+    const float *x = fx.x;
+    const uint64_t *ids = fx.ids;
+    char path[600];
+    mn_err err = {0};
+    /* rows 0-3 durable, rows 4-5 written after the last block, then a stop */
+    dense_job job = small_job();
+    dense_resume res;
+    dense_writer *w;
+    CHECK(dense_writer_open(dir, &job, &w, &res, &err) == 0);
+    CHECK(dense_writer_add(w, x, ids, 2, &err) == 0);
+    CHECK(dense_writer_add(w, x + 6, ids + 2, 1, &err) == 0);
+    CHECK(dense_writer_sync(w, 0, 0, &err) == MN_EUSAGE); /* 3 rows: not on a batch boundary */
+    CHECK_STR_CONTAINS(err.msg, "batch boundary");
+    CHECK(dense_writer_add(w, x + 9, ids + 3, 1, &err) == 0);
+    CHECK(dense_writer_sync(w, 1, 0, &err) == 0);
+    CHECK(dense_writer_add(w, x + 12, ids + 4, 2, &err) == 0);
+    dense_writer_close(w);
+    snprintf(path, sizeof path, "%s/%s", dir, DENSE_PROGRESS_FILE);
+    CHECK(access(path, F_OK) == 0);
+    /* the same job continues after row 4 (the 2 rows past the block are cut) */
+    CHECK(dense_writer_open(dir, &job, &w, &res, &err) == 0);
+    CHECK_MSG(res.rows == 4 && res.last_id == 8 && res.truncated == 1 && !res.why[0], "rows %llu last %llu why '%s'",
+              (unsigned long long)res.rows, (unsigned long long)res.last_id, res.why);
+    uint64_t back[1] = {8};
+    CHECK(dense_writer_add(w, x, back, 1, &err) == MN_EUSAGE); /* ids go on above the resumed ones */
+    CHECK(dense_writer_add(w, x + 12, ids + 4, 2, &err) == 0);
+    CHECK(dense_writer_commit(w, 2, 0, &err) == 0);
+    CHECK(same_files(dir, fx.ref));
+    writer_fixture_free(&fx);
+}
+
+/* Leave dir with rows 0-3 durable (batch 2) and return the writer's job. */
+static dense_job leave_progress(const char *dir, const float *x, const uint64_t *ids)
+{
+    dense_job job = small_job();
+    dense_resume res;
+    dense_writer *w;
+    mn_err err = {0};
+    if (dense_writer_open(dir, &job, &w, &res, &err) || dense_writer_add(w, x, ids, 4, &err) ||
+        dense_writer_sync(w, 0, 0, &err))
+        fprintf(stderr, "leave_progress: %s\n", err.msg);
+    dense_writer_close(w);
+    return job;
+}
+
+static void test_dense_writer_starts_over_for_another_job_or_damaged_parts(void)
+{
+    writer_fixture fx;
+    CHECK(writer_fixture_init(&fx) == 0);
+    struct {
+        const char *what, *why;
+    } cases[] = {
+        {"batch", "batch 2 (this run: 3)"},
+        {"shard grew", "shard_chunks 6 (this run: 7)"},
+        {"shard content", "shard_hash"},
+        {"model", "model_config_sha256"},
+        {"matrix flipped", "rows differ"},
+        {"ids part cut", "shorter"},
+        {"record damaged", DENSE_PROGRESS_FILE},
+        {"no part files", "missing"},
+    };
+    char path[600];
+    mn_err err = {0};
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        dense_job job = leave_progress(fx.dir, fx.x, fx.ids);
+        if (!strcmp(cases[i].what, "batch"))
+            job.batch = 3;
+        else if (!strcmp(cases[i].what, "shard grew"))
+            job.want.count = 7;
+        else if (!strcmp(cases[i].what, "shard content"))
+            job.shard_hash[0] ^= 1;
+        else if (!strcmp(cases[i].what, "model"))
+            strcpy(job.want.model_sha256, "cd34");
+        snprintf(path, sizeof path, "%s/%s", fx.dir, DENSE_MATRIX_PART);
+        if (!strcmp(cases[i].what, "matrix flipped")) {
+            FILE *f = fopen(path, "r+b");
+            fseek(f, 13, SEEK_SET);
+            fputc(0x5a, f);
+            fclose(f);
+        }
+        if (!strcmp(cases[i].what, "no part files"))
+            unlink(path);
+        snprintf(path, sizeof path, "%s/%s", fx.dir, DENSE_IDS_PART);
+        if (!strcmp(cases[i].what, "ids part cut"))
+            CHECK(truncate(path, 20) == 0);
+        snprintf(path, sizeof path, "%s/%s", fx.dir, DENSE_PROGRESS_FILE);
+        if (!strcmp(cases[i].what, "record damaged"))
+            CHECK(truncate(path, 30) == 0);
+        dense_resume res;
+        dense_writer *w;
+        CHECK(dense_writer_open(fx.dir, &job, &w, &res, &err) == 0);
+        CHECK_MSG(res.rows == 0 && strstr(res.why, cases[i].why), "%s: rows %llu, why '%s'", cases[i].what,
+                  (unsigned long long)res.rows, res.why);
+        dense_writer_close(w);
+    }
+    /* after starting over, the files are an uninterrupted run's */
+    dense_job job = small_job();
+    dense_resume res;
+    dense_writer *w;
+    CHECK(dense_writer_open(fx.dir, &job, &w, &res, &err) == 0);
+    CHECK(res.rows == 0);
+    for (int b = 0; b < 3; b++)
+        CHECK(dense_writer_add(w, fx.x + 6 * b, fx.ids + 2 * b, 2, &err) == 0);
+    CHECK(dense_writer_commit(w, 2, 0, &err) == 0);
+    CHECK(same_files(fx.dir, fx.ref));
+    writer_fixture_free(&fx);
+}
+
+static void test_dense_writer_full_disk_is_enospace(void)
+{
+    writer_fixture fx;
+    CHECK(writer_fixture_init(&fx) == 0);
+    char path[600];
+    snprintf(path, sizeof path, "%s/%s", fx.dir, DENSE_MATRIX_PART);
+    if (symlink("/dev/full", path)) { /* writes there fail with ENOSPC */
+        fprintf(stderr, "skipped: no /dev/full symlink\n");
+        writer_fixture_free(&fx);
+        return;
+    }
+    dense_job job = small_job();
+    dense_resume res;
+    dense_writer *w;
+    mn_err err = {0};
+    CHECK(dense_writer_open(fx.dir, &job, &w, &res, &err) == 0);
+    int rc = dense_writer_add(w, fx.x, fx.ids, 2, &err);
+    if (!rc) /* buffered by the device? then the sync must fail */
+        rc = dense_writer_sync(w, 0, 0, &err);
+    dense_writer_close(w);
+    CHECK_EQ_INT(rc, MN_ENOSPACE);
+    CHECK_STR_CONTAINS(err.msg, DENSE_MATRIX_PART);
+    writer_fixture_free(&fx);
+}
+
+/* touch dir/name */
+static int touch(const char *dir, const char *name)
+{
+    char path[600];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    FILE *f = fopen(path, "w");
+    return f && !fclose(f);
+}
+
+static int exists(const char *dir, const char *name)
+{
+    char path[600];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    return !access(path, F_OK);
+}
+
+static void test_dense_leftovers_of_dead_processes_are_removed(void)
+{
+    char *dir = tmpdir_make();
+    CHECK(dir);
+    /* a pid that is surely dead: a child that has exited and been reaped */
+    pid_t child = fork();
+    if (child == 0)
+        _exit(0);
+    CHECK(child > 0 && waitpid(child, NULL, 0) == child);
+    char dead_f32[64], dead_rec[64], live_ids[64], other[64];
+    snprintf(dead_f32, sizeof dead_f32, "%s.tmp.%ld", DENSE_MATRIX_FILE, (long)child);
+    snprintf(dead_rec, sizeof dead_rec, "%s.tmp.%ld", DENSE_PROGRESS_FILE, (long)child);
+    snprintf(live_ids, sizeof live_ids, "%s.tmp.%ld", DENSE_IDS_FILE, (long)getppid()); /* alive */
+    snprintf(other, sizeof other, "notes.txt.tmp.%ld", (long)child);                     /* not ours */
+    CHECK(touch(dir, dead_f32) && touch(dir, dead_rec) && touch(dir, live_ids) && touch(dir, other));
+    CHECK(touch(dir, DENSE_MATRIX_PART) && touch(dir, DENSE_PROGRESS_FILE));
+    size_t removed = 0;
+    mn_err err = {0};
+    CHECK(dense_leftovers_remove(dir, 0, &removed, &err) == 0);
+    CHECK_EQ_INT(removed, 2);
+    CHECK(!exists(dir, dead_f32) && !exists(dir, dead_rec));
+    CHECK(exists(dir, live_ids) && exists(dir, other));
+    CHECK(exists(dir, DENSE_MATRIX_PART) && exists(dir, DENSE_PROGRESS_FILE)); /* kept for a resume */
+    CHECK(dense_leftovers_remove(dir, 1, &removed, &err) == 0);
+    CHECK_EQ_INT(removed, 2);
+    CHECK(!exists(dir, DENSE_MATRIX_PART) && !exists(dir, DENSE_PROGRESS_FILE));
     rm_rf(dir);
     free(dir);
 }
@@ -254,4 +548,8 @@ static void test_dense_embed_batch_matches_engine_embed(void)
 }
 
 TEST_MAIN(TEST(test_dense_exact_matches_float64_reference), TEST(test_dense_exact_ties_go_to_smaller_id_and_k_over_n),
-          TEST(test_dense_files_round_trip_and_corruption), TEST(test_dense_embed_batch_matches_engine_embed))
+          TEST(test_dense_files_round_trip_and_corruption),
+          TEST(test_dense_writer_resumes_after_the_last_durable_block),
+          TEST(test_dense_writer_starts_over_for_another_job_or_damaged_parts),
+          TEST(test_dense_writer_full_disk_is_enospace), TEST(test_dense_leftovers_of_dead_processes_are_removed),
+          TEST(test_dense_embed_batch_matches_engine_embed))
