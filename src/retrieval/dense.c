@@ -270,17 +270,20 @@ struct dense_writer {
     size_t hlen, hcap;
 };
 
-/* The job's identity as the progress record writes it (model_dir, which
- * is only informational, apart: the same model moved elsewhere resumes). */
+/* The job's identity as the progress record writes it.  model_dir (the
+ * same model moved elsewhere resumes) and the batch are not part of it:
+ * the engine's numbers do not depend on the batch or the thread count
+ * (model/linear.h), so a requeued job with other --batch or --threads
+ * continues and still writes the same bytes. */
 static json_t *job_json(const dense_job *job)
 {
     char sh[33];
     snprintf(sh, sizeof sh, "%016" PRIx64 "%016" PRIx64, job->shard_hash[1], job->shard_hash[0]);
     const dense_meta *w = &job->want;
-    return json_pack("{s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:s}", "model_config_sha256", w->model_sha256, "pooling",
+    return json_pack("{s:s, s:s, s:I, s:I, s:I, s:I, s:s}", "model_config_sha256", w->model_sha256, "pooling",
                      dense_pooling_name(w->pooling), "max_tokens", (json_int_t)w->max_tokens, "dim",
-                     (json_int_t)w->dim, "batch", (json_int_t)job->batch, "shard_next_local",
-                     (json_int_t)w->next_local, "shard_chunks", (json_int_t)w->count, "shard_hash", sh);
+                     (json_int_t)w->dim, "shard_next_local", (json_int_t)w->next_local, "shard_chunks",
+                     (json_int_t)w->count, "shard_hash", sh);
 }
 
 /* Replace the progress record with the state after w->count rows. */
@@ -289,8 +292,8 @@ static int progress_write(dense_writer *w, uint64_t truncated, uint64_t empty, m
     char ih[17], ch[17];
     snprintf(ih, sizeof ih, "%016" PRIx64, hash64(w->hbuf, w->hlen, 0));
     snprintf(ch, sizeof ch, "%016" PRIx64, w->content_hash);
-    json_t *j = json_pack("{s:s, s:i, s:s}", "format", "mnemo-embeddings-progress", "version", 1, "model_dir",
-                          w->job.want.model_dir);
+    json_t *j = json_pack("{s:s, s:i, s:s, s:I}", "format", "mnemo-embeddings-progress", "version", 1, "model_dir",
+                          w->job.want.model_dir, "batch", (json_int_t)w->job.batch);
     json_t *id = job_json(&w->job);
     json_t *rows = json_pack("{s:I, s:I, s:I, s:I, s:s, s:s}", "rows", (json_int_t)w->count, "last_id",
                              (json_int_t)w->last_id, "truncated", (json_int_t)truncated, "empty",
@@ -355,9 +358,8 @@ static int progress_read(const char *shard_dir, const dense_job *job, dense_resu
         get_u64(j, "truncated", path, &r->truncated, &e) || get_u64(j, "empty", path, &r->empty, &e) ||
         get_hex64(j, "ids_hash", path, ids_hash, &e) || get_hex64(j, "content_hash", path, content_hash, &e))
         goto bad;
-    if (r->rows % job->batch || r->rows > job->want.count) {
-        mn_errf(&e, MN_EFORMAT, "%" PRIu64 " rows: not a multiple of the batch or more than the shard holds",
-                r->rows);
+    if (r->rows > job->want.count) {
+        mn_errf(&e, MN_EFORMAT, "%" PRIu64 " rows: more than the shard holds", r->rows);
         goto bad;
     }
     ok = 1;
@@ -558,9 +560,6 @@ static int parts_sync(dense_writer *w, mn_err *err)
 
 int dense_writer_sync(dense_writer *w, uint64_t truncated, uint64_t empty, mn_err *err)
 {
-    if (w->count % w->job.batch)
-        return mn_errf(err, MN_EUSAGE, "%s: a block must end on a batch boundary (%" PRIu64 " rows, batch %u)",
-                       w->dir, w->count, w->job.batch);
     int rc = parts_sync(w, err);
     return rc ? rc : progress_write(w, truncated, empty, err);
 }

@@ -88,13 +88,14 @@ int dense_meta_read(const char *shard_dir, dense_meta *m, mn_err *err);
  * (temporary file, fsync, rename, directory fsync) with the progress record
  *
  *   {"format": "mnemo-embeddings-progress", "version": 1,
- *    "model_config_sha256": "..", "model_dir": "..", "pooling": "last",
- *    "max_tokens": M, "dim": D, "batch": B,
+ *    "model_dir": "..", "batch": B, "model_config_sha256": "..", "pooling": "last",
+ *    "max_tokens": M, "dim": D,
  *    "shard_next_local": L, "shard_chunks": N, "shard_hash": "32 hex",
  *    "rows": R, "last_id": I, "truncated": X, "empty": E,
  *    "ids_hash": "16 hex", "content_hash": "16 hex"}
  *
- * (the job up to shard_hash, then the first R rows' state: the last chunk
+ * (model_dir and batch for information, the job from model_config_sha256
+ * to shard_hash, then the first R rows' state: the last chunk
  * id, the caller's counters, hash64 of the R ids, the content hash chain
  * after R rows).  The record never claims more than the part files durably
  * hold.  dense_writer_open() with the same job continues after row R when
@@ -103,9 +104,9 @@ int dense_meta_read(const char *shard_dir, dense_meta *m, mn_err *err);
  * and last id, and the same content hash recomputed over the first R rows
  * (one sequential read of the matrix part).  Any other state (no record,
  * another job, damaged or missing part files) starts the shard over, saying
- * why.  Blocks end on batch boundaries (R is a multiple of B), so the
- * batches after a resume hold the same chunks as in an uninterrupted run
- * and the files come out byte for byte the same.  dense_writer_commit()
+ * why.  A resume may use another batch size or thread count, since a chunk's embedding does not
+ * depend on the chunks batched with it (model/linear.h): the files come out
+ * byte for byte those of an uninterrupted run.  dense_writer_commit()
  * fsyncs the parts, renames them over the final files, fsyncs the
  * directory, writes the sidecar (the commit marker) and removes the
  * progress record.
@@ -125,7 +126,7 @@ int dense_meta_read(const char *shard_dir, dense_meta *m, mn_err *err);
 typedef struct dense_job {
     dense_meta want;        /* model_sha256, model_dir, pooling, max_tokens, dim; count and next_local: the
                                shard's chunks and next_local counters (the rest is ignored) */
-    uint32_t batch;         /* rows per forward pass (>= 1): blocks end at its multiples */
+    uint32_t batch;         /* rows per forward pass (>= 1): recorded, not compared */
     uint64_t shard_hash[2]; /* the shard's content hash (store_meta hash_lo, hash_hi) */
 } dense_job;
 
@@ -150,9 +151,7 @@ int dense_writer_open(const char *shard_dir, const dense_job *job, dense_writer 
  * MN_ENOSPACE (disk full), MN_EUSAGE (ids not increasing). */
 int dense_writer_add(dense_writer *w, const float *x, const uint64_t *ids, size_t n, mn_err *err);
 /* Make every row added so far durable with the caller's counters over them
- * (texts cut to max_tokens, empty texts).  The row count must be a multiple
- * of the job's batch.  MN_EIO, MN_ENOSPACE, MN_EUSAGE (not on a batch
- * boundary). */
+ * (texts cut to max_tokens, empty texts).  MN_EIO, MN_ENOSPACE. */
 int dense_writer_sync(dense_writer *w, uint64_t truncated, uint64_t empty, mn_err *err);
 /* Commit: the final files, then the sidecar from the job and the counters
  * (count, ids_hash and content_hash are the writer's), then the progress

@@ -332,8 +332,6 @@ static void test_dense_writer_resumes_after_the_last_durable_block(void)
     CHECK(dense_writer_open(dir, &job, &w, &res, &err) == 0);
     CHECK(dense_writer_add(w, x, ids, 2, &err) == 0);
     CHECK(dense_writer_add(w, x + 6, ids + 2, 1, &err) == 0);
-    CHECK(dense_writer_sync(w, 0, 0, &err) == MN_EUSAGE); /* 3 rows: not on a batch boundary */
-    CHECK_STR_CONTAINS(err.msg, "batch boundary");
     CHECK(dense_writer_add(w, x + 9, ids + 3, 1, &err) == 0);
     CHECK(dense_writer_sync(w, 1, 0, &err) == 0);
     CHECK(dense_writer_add(w, x + 12, ids + 4, 2, &err) == 0);
@@ -373,7 +371,6 @@ static void test_dense_writer_starts_over_for_another_job_or_damaged_parts(void)
     struct {
         const char *what, *why;
     } cases[] = {
-        {"batch", "batch 2 (this run: 3)"},
         {"shard grew", "shard_chunks 6 (this run: 7)"},
         {"shard content", "shard_hash"},
         {"model", "model_config_sha256"},
@@ -386,9 +383,7 @@ static void test_dense_writer_starts_over_for_another_job_or_damaged_parts(void)
     mn_err err = {0};
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         dense_job job = leave_progress(fx.dir, fx.x, fx.ids);
-        if (!strcmp(cases[i].what, "batch"))
-            job.batch = 3;
-        else if (!strcmp(cases[i].what, "shard grew"))
+        if (!strcmp(cases[i].what, "shard grew"))
             job.want.count = 7;
         else if (!strcmp(cases[i].what, "shard content"))
             job.shard_hash[0] ^= 1;
