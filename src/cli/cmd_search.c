@@ -342,7 +342,6 @@ int cmd_stats(int argc, char **argv)
     mn_err err = {0};
     const char *dir;
     search_db *db = NULL;
-    char *text = NULL;
     int rc = args_parse(&a, stats_spec, 2, argc, argv, &err);
     if (rc) {
         args_usage("stats", "--db DIR", stats_spec, 2);
@@ -356,10 +355,7 @@ int cmd_stats(int argc, char **argv)
     if (!(rc = args_require(&a, "db", &dir, &err)) && a.npos)
         rc = mn_errf(&err, MN_EUSAGE, "argument '%s': unexpected", a.pos[0]);
     if (!rc && !(rc = search_db_open(dir, &db, &err)))
-        rc = search_db_verify_manifest(db, dir, &text, &err);
-    if (!rc)
-        fputs(text, stdout);
-    free(text);
+        fputs(search_db_manifest(db), stdout);
     search_db_close(db);
     args_free(&a);
     return rc ? cli_fail(rc, err.msg) : 0;
