@@ -423,6 +423,15 @@ int manifest_shard_ahead(const db_manifest *m, uint32_t s, const store_meta *met
     return grown || in == 1;
 }
 
+/* The paths in a NUL-separated list. */
+static size_t count_paths(const char *list, size_t len)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < len; i++)
+        n += list[i] == 0;
+    return n;
+}
+
 int manifest_check_shard(const db_manifest *m, uint32_t s, const store_meta *meta, const char *inputs, size_t len,
                          mn_err *err)
 {
@@ -447,7 +456,8 @@ int manifest_check_shard(const db_manifest *m, uint32_t s, const store_meta *met
         snprintf(what, sizeof what, "shard %u holds %llu chunks (content hash %s), the manifest says %llu (%s)", s,
                  (unsigned long long)meta->chunks, hs, (unsigned long long)c->chunks, hm);
     else
-        snprintf(what, sizeof what, "shard %u lists other inputs than the manifest's %zu", s, m->ninputs);
+        snprintf(what, sizeof what, "shard %u lists %zu inputs (%zu bytes), the manifest %zu (%zu bytes)", s,
+                 count_paths(inputs, len), len, m->ninputs, m->inputs_len);
     if (manifest_shard_ahead(m, s, meta, inputs, len))
         return mn_errf(err, MN_EMISMATCH, "%s: %s: an ingest was interrupted after the manifest was written; rerun it",
                        m->path, what);
