@@ -30,10 +30,17 @@
  * s mod R == r and rank 0 prints exactly what one process would print
  * (see "Distributed search" below; --rerank runs on rank 0).
  *
- *   mnemo stats --db DIR
- * prints DIR/manifest.json after verifying its chunk counts and content
- * hashes against every shard's committed counters (an ingest interrupted
- * after the last manifest, or never finished, is an error). */
+ *   mnemo stats --db DIR [--deep]
+ * prints DIR/manifest.json after verifying it against every shard's
+ * committed counters (search_db_open's check: an ingest interrupted after
+ * the last manifest, or never finished, is an error; one still running,
+ * DIR/ingest.lock held, says so).  --deep reads every record
+ * (retrieval/dbcheck.h) and prints the manifest with a "deep" report added
+ * ({"ok", "problems", "digest", "chunks", "content_hash", "shards": [per
+ * shard counts], "problem_list": [{"shard", "table", "key", "reason"}]}),
+ * one stderr line per problem (the first 50), and exits 1 when anything is
+ * wrong.  The walk runs in a child process: a crash inside LMDB on a
+ * damaged page becomes a message naming the shard and table. */
 #include <errno.h>
 #include <jansson.h>
 #include <limits.h>

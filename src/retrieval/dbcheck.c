@@ -104,6 +104,7 @@ typedef struct walk {
     const char *path;
     const db_config *cfg;
     const db_manifest *man;   /* NULL when manifest.json is unusable */
+    uint64_t text_bytes;      /* the documents' bytes (manifest), 0: unknown */
     store_meta meta;
     int meta_ok;
     analyzer_config an;
@@ -211,6 +212,15 @@ static void check_provenance(walk *w, const store_chunk *c, const char *key)
     int kind_ok = (c->kind == DOC_JSONL && c->line >= 1 && c->record == 0) ||
                   (c->kind == DOC_TEXT && c->line == 0 && c->record == 0 && c->offset == 0) ||
                   (c->kind == DOC_WET && c->line == 0 && c->record >= 1);
+    /* a plain input is one stream: document n is on line (record) n or later */
+    if (!c->member && ((c->kind == DOC_JSONL && c->line < c->doc) || (c->kind == DOC_WET && c->record < c->doc)))
+        kind_ok = 0;
+    /* chunk k of a document starts at word (token) k x stride, and a word
+     * or token is at least a byte: k x stride < the document's bytes */
+    uint64_t stride = w->cfg->chunk_size > w->cfg->overlap ? w->cfg->chunk_size - w->cfg->overlap : 1;
+    if (w->text_bytes && c->index > w->text_bytes / stride)
+        PROBLEM(w, "chunks", key, "chunk index %llu: the DB's documents hold %llu bytes in all",
+                (unsigned long long)c->index, (unsigned long long)w->text_bytes);
     if (!kind_ok || c->doc < 1)
         PROBLEM(w, "chunks", key, "kind %llu with doc %llu, line %llu, record %llu, offset %llu is not what a "
                 "document reader records", (unsigned long long)c->kind, (unsigned long long)c->doc,
@@ -712,6 +722,10 @@ static void check_shard(db_check *c, uint32_t s, const db_config *cfg, const ana
     walk w = {.c = c, .r = &c->sh[s], .s = s, .S = cfg->nshards, .path = path, .cfg = cfg, .man = man,
               .an = *an, .dig = dig};
     analyzer_tokens_init(&w.toks);
+    if (man) {
+        uint64_t docs;
+        manifest_doc_counts(man, &docs, &w.text_bytes);
+    }
     dig_u64(dig, s);
     /* >>> the structural LMDB check of the shard's files goes here, before
      * the shard is mapped (store.h's store_check, added with finding 4):
