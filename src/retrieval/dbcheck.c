@@ -702,6 +702,22 @@ static void walk_free(walk *w)
     analyzer_tokens_free(&w->toks);
 }
 
+/* Every shard the check reads is opened here (read-only, registered in
+ * LMDB's reader table). */
+static int open_shard(const char *path, store **out, mn_err *err)
+{
+    *out = NULL;
+    /* >>> HOOK store_check: the structural LMDB check of the shard's files
+     * (store.h, being added with finding 4) goes here, before the shard is
+     * mapped, as
+     *     int rc = store_check(path, 1, err);
+     *     if (rc)
+     *         return rc;
+     * check_shard then reports its message as the shard's "lmdb" problem
+     * and skips the walk; read_config0 returns it as the error. */
+    return store_open(path, STORE_RDONLY, out, err);
+}
+
 typedef struct step_note {
     db_check_step_fn fn;
     void *ctx;
@@ -727,10 +743,7 @@ static void check_shard(db_check *c, uint32_t s, const db_config *cfg, const ana
         manifest_doc_counts(man, &docs, &w.text_bytes);
     }
     dig_u64(dig, s);
-    /* >>> the structural LMDB check of the shard's files goes here, before
-     * the shard is mapped (store.h's store_check, added with finding 4):
-     *     if (store_check(path, 1, &e)) { add_problem(c, s, "lmdb", "", "%s", e.msg); return; } */
-    if (store_open(path, STORE_RDONLY, &w.st, &e) || store_begin(w.st, 0, &e)) {
+    if (open_shard(path, &w.st, &e) || store_begin(w.st, 0, &e)) {
         add_problem(c, s, "lmdb", "", "%s", e.msg);
         store_close(w.st);
         return;
@@ -781,9 +794,7 @@ static int read_config0(const char *dir, db_config *cfg, mn_err *err)
     db_shard_path(dir, 0, path, sizeof path);
     if (stat(path, &st))
         return mn_errf(err, MN_EIO, "%s: not a mnemo DB (no shard-000)", dir);
-    /* >>> store_check(path, 1, err) belongs before this open too (shard 0 is
-     * mapped here to read the configuration) */
-    int rc = store_open(path, STORE_RDONLY, &s0, err);
+    int rc = open_shard(path, &s0, err);
     if (!rc && !(rc = store_begin(s0, 0, err)) && (rc = store_kv_get(s0, "config", &v, &len, err)) >= 0)
         rc = rc == 0 ? mn_errf(err, MN_EFORMAT, "%s: no DB configuration (an ingest never started here)", path)
                      : db_config_decode(v, len, path, cfg, err);
