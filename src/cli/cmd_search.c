@@ -511,8 +511,8 @@ static int stats_deep_isolated(const char *dir)
     char table[32] = "?";
     sscanf(last, "%u %31s", &shard, table);
     mn_errf(&err, MN_EFORMAT,
-            "%s/shard-%03u: %s: reading the table crashed inside LMDB (signal %d): the shard's pages are damaged; "
-            "restore the shard from a copy or rebuild the DB",
+            "%s/shard-%03u: %s: reading the table crashed (signal %d; LMDB trusts its pages): the shard's pages "
+            "are damaged; restore the shard from a copy or rebuild the DB",
             dir, shard, table, WIFSIGNALED(st) ? WTERMSIG(st) : 0);
     return cli_fail(err.code, err.msg);
 }
