@@ -12,7 +12,9 @@
  *            below next_local; the text hashes to this shard; the source
  *            is the input list's entry of the record's input index; the
  *            kind is a known one with its provenance fields set as the
- *            document reader sets them; (input, doc, chunk index)
+ *            document reader sets them (a plain input's document n on line
+ *            or record n or later; chunk index x stride within the
+ *            documents' bytes); (input, doc, chunk index)
  *            increases with the id, chunks of one document agree on its
  *            doc id, source, member and position, and positions increase
  *            along a member; the record is found again by its key
@@ -38,8 +40,12 @@
  *
  * Not checkable from the records alone, so not checked: the duplicates,
  * documents and bytes counters (only against the manifest), and a change
- * of line, record or offset that keeps them in order.  The LMDB page
- * structure itself is store_check's (store.h) job.
+ * of a chunk's line, record, offset or chunk index that keeps them in
+ * order and within bounds (nothing stored covers them: about 1 in 300
+ * single flipped bytes of a test DB landed there unreported).  An archive
+ * holding two members of the same name is reported (positions go back
+ * within "one" member), wrongly.  The LMDB page structure itself is
+ * store_check's (store.h) job.
  *
  * Non-goals: repairing anything, checking the dense side (embeddings). */
 #ifndef MNEMO_RETRIEVAL_DBCHECK_H
