@@ -30,21 +30,32 @@
  * s mod R == r and rank 0 prints exactly what one process would print
  * (see "Distributed search" below; --rerank runs on rank 0).
  *
- *   mnemo stats --db DIR
- * prints DIR/manifest.json after verifying its chunk counts and content
- * hashes against every shard's committed counters (an ingest interrupted
- * after the last manifest, or never finished, is an error). */
+ *   mnemo stats --db DIR [--deep]
+ * prints DIR/manifest.json after verifying it against every shard's
+ * committed counters (search_db_open's check: an ingest interrupted after
+ * the last manifest, or never finished, is an error; one still running,
+ * DIR/ingest.lock held, says so).  --deep reads every record
+ * (retrieval/dbcheck.h) and prints the manifest with a "deep" report added
+ * ({"ok", "problems", "digest", "chunks", "content_hash", "shards": [per
+ * shard counts], "problem_list": [{"shard", "table", "key", "reason"}]}),
+ * one stderr line per problem (the first 50), and exits 1 when anything is
+ * wrong.  The walk runs in a child process: a crash inside LMDB on a
+ * damaged page becomes a message naming the shard and table. */
 #include <errno.h>
 #include <jansson.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "cli/args.h"
 #include "cli/verbs.h"
 #include "dist/dist.h"
 #include "dist/dsearch.h"
 #include "util/msgbuf.h"
+#include "retrieval/dbcheck.h" /* db_check_run: stats --deep */
 #include "retrieval/rerank.h" /* reranker_open, reranker_score */
 #include "retrieval/search.h"
 
@@ -333,8 +344,178 @@ int cmd_search(int argc, char **argv)
 
 static const arg_spec stats_spec[] = {
     {"db", 1, "DB directory"},
+    {"deep", 0, "read every record and check it (content hash, lengths, postings, dedup); slower"},
     {"help", 0, "show this help"},
 };
+#define STATS_NSPEC ((int)(sizeof stats_spec / sizeof stats_spec[0]))
+
+/* The deep report as JSON. */
+static json_t *deep_json(const db_check *c)
+{
+    char h[33];
+    uint64_t chunks = 0;
+    json_t *shards = json_array(), *probs = json_array();
+    for (uint32_t s = 0; s < c->nshards; s++) {
+        const db_check_shard *r = &c->sh[s];
+        chunks += r->chunks;
+        manifest_hash_hex(r->hash_hi, r->hash_lo, h);
+        json_array_append_new(shards, json_pack("{s:I, s:b, s:I, s:I, s:I, s:s, s:I, s:I, s:I, s:I, s:I}", "shard",
+                                                (json_int_t)s, "walked", r->walked, "chunks", (json_int_t)r->chunks,
+                                                "indexed_chunks", (json_int_t)r->ndocs, "total_terms",
+                                                (json_int_t)r->total_len, "content_hash", h, "doclen_entries",
+                                                (json_int_t)r->doclens, "dedup_entries", (json_int_t)r->dedups,
+                                                "terms", (json_int_t)r->terms, "segments", (json_int_t)r->segments,
+                                                "postings", (json_int_t)r->postings));
+    }
+    for (size_t i = 0; i < c->nprob; i++) {
+        const db_problem *p = &c->prob[i];
+        json_array_append_new(probs, json_pack("{s:o, s:s, s:s, s:s}", "shard",
+                                               p->shard < 0 ? json_null() : json_integer(p->shard), "table", p->table,
+                                               "key", p->key, "reason", p->reason));
+    }
+    manifest_hash_hex(c->hash_hi, c->hash_lo, h);
+    return json_pack("{s:b, s:I, s:s, s:I, s:s, s:o, s:o}", "ok", c->problems == 0, "problems",
+                     (json_int_t)c->problems, "digest", c->digest, "chunks", (json_int_t)chunks, "content_hash", h,
+                     "shards", shards, "problem_list", probs);
+}
+
+#define STATS_PROBLEM_LINES 50 /* problems printed on stderr; the JSON lists more */
+
+/* One stderr line per problem (the first STATS_PROBLEM_LINES): where
+ * (shard directory or manifest), table, key, reason. */
+static void print_problems(const char *dir, const db_check *c)
+{
+    size_t shown = c->nprob < STATS_PROBLEM_LINES ? c->nprob : STATS_PROBLEM_LINES;
+    for (size_t i = 0; i < shown; i++) {
+        const db_problem *p = &c->prob[i];
+        if (p->shard < 0)
+            fprintf(stderr, "mnemo: %s\n", p->reason); /* names the manifest already */
+        else
+            fprintf(stderr, "mnemo: %s/shard-%03lld: %s: %s%s%s\n", dir, (long long)p->shard, p->table, p->key,
+                    p->key[0] ? ": " : "", p->reason);
+    }
+    if (c->problems > shown)
+        fprintf(stderr, "mnemo: %s: %llu more problems (the first %d are in the report's deep.problem_list)\n", dir,
+                (unsigned long long)(c->problems - shown), DBCHECK_PROBLEMS_MAX);
+}
+
+/* Before each table: "SHARD TABLE\n" down the pipe to the parent. */
+static void tell_parent(void *ctx, uint32_t shard, const char *table)
+{
+    char line[64];
+    int n = snprintf(line, sizeof line, "%u %s\n", shard, table);
+    if (write(*(int *)ctx, line, (size_t)n) != n) { /* the parent only loses a name for its message */
+    }
+}
+
+/* stats --deep: the manifest (as verified, else as found) with the deep
+ * report added under "deep"; problems on stderr.  A failure of the quick
+ * check counts as a problem when the walk finds nothing else; a live
+ * ingest stops it (nothing to check yet). */
+static int stats_deep(const char *dir, int fd, mn_err *err)
+{
+    mn_err open_err = {0};
+    search_db *db = NULL;
+    int open_rc = search_db_open(dir, &db, &open_err);
+    if (open_rc == MN_EBUSY) {
+        *err = open_err;
+        return open_rc;
+    }
+    db_check c;
+    int rc = db_check_run(dir, tell_parent, &fd, &c, err);
+    if (rc) {
+        db_check_free(&c);
+        search_db_close(db);
+        return rc;
+    }
+    if (open_rc && !c.problems) {
+        c.prob = xrealloc(c.prob, sizeof *c.prob);
+        c.prob[0] = (db_problem){.shard = -1, .table = "manifest"};
+        snprintf(c.prob[0].reason, sizeof c.prob[0].reason, "%s", open_err.msg);
+        c.nprob = c.problems = 1;
+    }
+    char path[PATH_MAX + 32];
+    snprintf(path, sizeof path, "%s/manifest.json", dir);
+    json_t *root = db ? json_loads(search_db_manifest(db), 0, NULL) : json_load_file(path, 0, NULL);
+    search_db_close(db);
+    if (!json_is_object(root)) {
+        json_decref(root);
+        root = json_object();
+    }
+    json_object_set_new(root, "deep", deep_json(&c));
+    char *text = json_dumps(root, JSON_INDENT(2) | JSON_ENSURE_ASCII);
+    json_decref(root);
+    if (text) {
+        puts(text);
+        free(text);
+    }
+    print_problems(dir, &c);
+    rc = !text ? mn_errf(err, MN_ENOMEM, "%s: cannot format the report", dir)
+         : c.problems ? mn_errf(err, MN_EFORMAT, "%s: stats --deep found %llu problem%s", dir,
+                                (unsigned long long)c.problems, c.problems == 1 ? "" : "s")
+                      : 0;
+    db_check_free(&c);
+    return rc;
+}
+
+/* stats --deep in a child process: LMDB trusts its pages, so a damaged
+ * page can crash the reader; the parent then names the shard and table
+ * being read instead of dying with it.  Returns the exit status. */
+static int stats_deep_isolated(const char *dir)
+{
+    int pfd[2];
+    mn_err err = {0};
+    fflush(stdout);
+    fflush(stderr);
+    if (pipe(pfd)) {
+        mn_errf(&err, MN_EIO, "pipe: %s", strerror(errno));
+        return cli_fail(err.code, err.msg);
+    }
+    pid_t pid = fork();
+    if (pid == 0) {
+        close(pfd[0]);
+        int rc = stats_deep(dir, pfd[1], &err);
+        if (fflush(stdout) && !rc)
+            rc = mn_errf(&err, MN_EIO, "stdout: write failed");
+        _exit(rc ? cli_fail(rc, err.msg) : 0);
+    }
+    close(pfd[1]);
+    if (pid < 0) {
+        close(pfd[0]);
+        mn_errf(&err, MN_EIO, "fork: %s", strerror(errno));
+        return cli_fail(err.code, err.msg);
+    }
+    /* the last "SHARD TABLE" line the child sent */
+    char last[64] = "", cur[64];
+    size_t n = 0;
+    char ch;
+    ssize_t got;
+    while ((got = read(pfd[0], &ch, 1)) == 1 || (got < 0 && errno == EINTR)) {
+        if (got != 1)
+            continue;
+        if (ch == '\n') {
+            cur[n] = 0;
+            memcpy(last, cur, n + 1);
+            n = 0;
+        } else if (n < sizeof cur - 1) {
+            cur[n++] = ch;
+        }
+    }
+    close(pfd[0]);
+    int st;
+    while (waitpid(pid, &st, 0) < 0 && errno == EINTR) {
+    }
+    if (WIFEXITED(st))
+        return WEXITSTATUS(st);
+    unsigned shard = 0;
+    char table[32] = "?";
+    sscanf(last, "%u %31s", &shard, table);
+    mn_errf(&err, MN_EFORMAT,
+            "%s/shard-%03u: %s: reading the table crashed (signal %d; LMDB trusts its pages): the shard's pages "
+            "are damaged; restore the shard from a copy or rebuild the DB",
+            dir, shard, table, WIFSIGNALED(st) ? WTERMSIG(st) : 0);
+    return cli_fail(err.code, err.msg);
+}
 
 int cmd_stats(int argc, char **argv)
 {
@@ -342,25 +523,28 @@ int cmd_stats(int argc, char **argv)
     mn_err err = {0};
     const char *dir;
     search_db *db = NULL;
-    char *text = NULL;
-    int rc = args_parse(&a, stats_spec, 2, argc, argv, &err);
+    int rc = args_parse(&a, stats_spec, STATS_NSPEC, argc, argv, &err);
     if (rc) {
-        args_usage("stats", "--db DIR", stats_spec, 2);
+        args_usage("stats", "--db DIR [--deep]", stats_spec, STATS_NSPEC);
         return cli_fail(rc, err.msg);
     }
     if (args_get(&a, "help")) {
-        args_usage("stats", "--db DIR", stats_spec, 2);
+        args_usage("stats", "--db DIR [--deep]", stats_spec, STATS_NSPEC);
         args_free(&a);
         return 0;
     }
     if (!(rc = args_require(&a, "db", &dir, &err)) && a.npos)
         rc = mn_errf(&err, MN_EUSAGE, "argument '%s': unexpected", a.pos[0]);
+    if (!rc && args_get(&a, "deep")) {
+        int status = stats_deep_isolated(dir);
+        args_free(&a);
+        return status;
+    }
     if (!rc && !(rc = search_db_open(dir, &db, &err)))
-        rc = search_db_verify_manifest(db, dir, &text, &err);
-    if (!rc)
-        fputs(text, stdout);
-    free(text);
+        fputs(search_db_manifest(db), stdout);
     search_db_close(db);
     args_free(&a);
+    if (fflush(stdout) && !rc)
+        rc = mn_errf(&err, MN_EIO, "stdout: write failed");
     return rc ? cli_fail(rc, err.msg) : 0;
 }

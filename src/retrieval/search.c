@@ -14,6 +14,8 @@
 #include "retrieval/fusion.h"
 #include "retrieval/ivf.h"
 #include "retrieval/postings.h"
+#include "util/dirlock.h"  /* dirlock_probe */
+#include "util/mapfile.h"  /* file_read_all */
 
 _Static_assert(STORE_DOCLEN_NONE == BM25_DOCLEN_NONE, "store's and bm25's missing-length markers agree");
 
@@ -49,7 +51,8 @@ struct search_db {
     char *dir;
     db_config cfg;
     analyzer_config an;
-    store **sh;       /* [nshards], NULL for shards of other ranks */
+    store **sh;       /* [nsh], NULL for shards of other ranks */
+    uint32_t nsh;     /* slots in sh and lens: nshards once the configuration is read */
     uint8_t *own;     /* [nshards] 1: this handle searches the shard */
     uint32_t nown;    /* shards owned */
     store_meta *meta; /* [nshards], zero for shards of other ranks */
@@ -61,6 +64,8 @@ struct search_db {
     qterm *qt;        /* [nq] the distinct terms of the last search_bm25_terms query */
     size_t nq;
     dense_side *dn;   /* NULL until search_dense_attach */
+    char *manifest;   /* the manifest.json text the open verified */
+    db_identity id;   /* and the identity it states */
 };
 
 static void dense_side_free(dense_side *d, uint32_t nshards)
@@ -86,9 +91,9 @@ void search_db_close(search_db *db)
 {
     if (!db)
         return;
-    for (uint32_t s = 0; db->sh && s < db->cfg.nshards; s++)
+    for (uint32_t s = 0; db->sh && s < db->nsh; s++)
         store_close(db->sh[s]);
-    for (uint32_t s = 0; db->lens && s < db->cfg.nshards; s++)
+    for (uint32_t s = 0; db->lens && s < db->nsh; s++)
         free(db->lens[s]);
     free(db->lens);
     for (size_t i = 0; i < db->npl; i++)
@@ -100,6 +105,7 @@ void search_db_close(search_db *db)
     free(db->sh);
     free(db->meta);
     free(db->dir);
+    free(db->manifest);
     analyzer_tokens_free(&db->toks);
     free(db);
 }
@@ -119,77 +125,196 @@ int search_db_open(const char *dir, search_db **out, mn_err *err)
     return search_db_open_part(dir, 0, 1, 0, out, err);
 }
 
-int search_db_open_part(const char *dir, uint32_t part, uint32_t nparts, int flags, search_db **out, mn_err *err)
+/* Open shard i (i > 0) of the DB and check its configuration. */
+static int open_shard(search_db *db, uint32_t i, int mode, const char *path, mn_err *err)
 {
-    int mode = STORE_RDONLY | (flags & SEARCH_DB_NOLOCK ? STORE_NOLOCK : 0);
-    *out = NULL;
-    search_db *db = xcalloc(1, sizeof *db);
-    db->dir = xstrdup(dir);
-    analyzer_tokens_init(&db->toks);
+    struct stat st;
+    db_config c;
+    int rc;
+    if (stat(path, &st))
+        return mn_errf(err, MN_EIO, "%s: missing (the DB has %u shards)", path, db->cfg.nshards);
+    if ((rc = store_open(path, mode, &db->sh[i], err)) || (rc = store_begin(db->sh[i], 0, err)) ||
+        (rc = read_config(db->sh[i], path, &c, err)) || (rc = db_config_check(&db->cfg, &c, path, err)))
+        return rc;
+    return 0;
+}
+
+/* Shard i's committed counters and input list against the manifest;
+ * *ahead = 1 when the shard is ahead of it (an ingest committed since). */
+static int check_shard(search_db *db, const db_manifest *man, uint32_t i, const char *path, int *ahead, mn_err *err)
+{
+    const char *inputs;
+    size_t len;
+    int rc = store_meta_get(db->sh[i], &db->meta[i], err);
+    if (rc < 0)
+        return rc;
+    if (db->meta[i].shard != i || db->meta[i].nshards != db->cfg.nshards)
+        return mn_errf(err, MN_EFORMAT, "%s: meta says shard %llu of %llu", path,
+                       (unsigned long long)db->meta[i].shard, (unsigned long long)db->meta[i].nshards);
+    if ((rc = store_kv_get(db->sh[i], "inputs", &inputs, &len, err)) < 0)
+        return rc;
+    if ((rc = manifest_check_shard(man, i, &db->meta[i], inputs, len, err)))
+        *ahead = manifest_shard_ahead(man, i, &db->meta[i], inputs, len);
+    return rc;
+}
+
+/* One attempt at search_db_open_part.  *unfinished = 1 when the failure is
+ * what an unfinished ingest leaves (no shard yet, no configuration, no
+ * manifest, shards ahead of the manifest); *seen = the manifest text read
+ * (NULL when none), for the caller's retry. */
+static int open_part_once(search_db *db, uint32_t part, uint32_t nparts, int mode, int *unfinished, char **seen,
+                          mn_err *err)
+{
+    const char *dir = db->dir;
     char path[PATH_MAX + 32];
-    store *s0 = NULL;
+    db_manifest *man = NULL;
     int rc;
     struct stat st;
+    *unfinished = 0;
+    *seen = NULL;
+    size_t len;
+    mn_err ignored;
+    /* the manifest before any shard's snapshot: a shard can then only be
+     * ahead of it (ingest commits, then writes the manifest) */
+    snprintf(path, sizeof path, "%s/manifest.json", dir);
+    if (file_read_all(path, seen, &len, &ignored))
+        *seen = NULL;
     db_shard_path(dir, 0, path, sizeof path);
     if (stat(path, &st)) {
-        rc = mn_errf(err, MN_EIO, "%s: not a mnemo DB (no shard-000)", dir);
-        goto fail;
+        *unfinished = stat(dir, &st) == 0;
+        return mn_errf(err, MN_EIO, "%s: not a mnemo DB (no shard-000%s)", dir, *seen ? "" : ", no manifest.json");
     }
-    if ((rc = store_open(path, mode, &s0, err)) || (rc = store_begin(s0, 0, err)) ||
-        (rc = read_config(s0, path, &db->cfg, err)))
-        goto fail;
+    db->sh = xcalloc(1, sizeof *db->sh); /* shard 0 until the shard count is known */
+    db->nsh = 1;
+    const char *v;
+    if ((rc = store_open(path, mode, &db->sh[0], err)) || (rc = store_begin(db->sh[0], 0, err)) ||
+        (rc = store_kv_get(db->sh[0], "config", &v, &len, err)) < 0)
+        return rc;
+    if (rc == 0 && *seen)
+        return mn_errf(err, MN_EFORMAT, "%s: no DB configuration, but %s/manifest.json exists (damaged?)", path, dir);
+    if (rc == 0) { /* an ingest created the shard and was stopped before its first commit */
+        *unfinished = 1;
+        return mn_errf(err, MN_EIO, "%s: no manifest.json: no ingest has finished into this DB (one failed or is "
+                       "still running); rerun mnemo ingest", dir);
+    }
+    if ((rc = db_config_decode(v, len, path, &db->cfg, err)))
+        return rc;
     if ((rc = analyzer_config_parse(db->cfg.analyzer, path, &db->an, err)))
-        goto fail;
+        return rc;
+    store *s0 = db->sh[0];
+    free(db->sh);
     db->sh = xcalloc(db->cfg.nshards, sizeof *db->sh);
+    db->sh[0] = s0;
+    db->nsh = db->cfg.nshards;
     db->meta = xcalloc(db->cfg.nshards, sizeof *db->meta);
     db->lens = xcalloc(db->cfg.nshards, sizeof *db->lens);
     db->own = xcalloc(db->cfg.nshards, 1);
-    if (part >= nparts) {
-        rc = mn_errf(err, MN_ERANGE, "%s: part %u of %u", dir, part, nparts);
-        goto fail;
+    if (part >= nparts)
+        return mn_errf(err, MN_ERANGE, "%s: part %u of %u", dir, part, nparts);
+    if ((rc = manifest_read(dir, &db->cfg, &man, err))) {
+        *unfinished = rc == MN_EIO;
+        return rc;
     }
-    db->sh[0] = s0;
-    s0 = NULL;
-    for (uint32_t i = 0; i < db->cfg.nshards; i++) {
+    if (!*seen || strcmp(*seen, manifest_text(man))) { /* written meanwhile: the caller tries again */
+        *unfinished = 1;
+        manifest_free(man);
+        return mn_errf(err, MN_EMISMATCH, "%s/manifest.json: rewritten while the DB was being opened", dir);
+    }
+    for (uint32_t i = 0; i < db->cfg.nshards && !rc; i++) {
         db->own[i] = i % nparts == part;
         db->nown += db->own[i];
         if (!db->own[i])
             continue;
         db_shard_path(dir, i, path, sizeof path);
-        if (i > 0) {
-            if (stat(path, &st)) {
-                rc = mn_errf(err, MN_EIO, "%s: missing (the DB has %u shards)", path, db->cfg.nshards);
-                goto fail;
-            }
-            db_config c;
-            if ((rc = store_open(path, mode, &db->sh[i], err)) || (rc = store_begin(db->sh[i], 0, err)) ||
-                (rc = read_config(db->sh[i], path, &c, err)) || (rc = db_config_check(&db->cfg, &c, path, err)))
-                goto fail;
-        }
-        if ((rc = store_meta_get(db->sh[i], &db->meta[i], err)) < 0)
-            goto fail;
-        if (db->meta[i].shard != i || db->meta[i].nshards != db->cfg.nshards) {
-            rc = mn_errf(err, MN_EFORMAT, "%s: meta says shard %llu of %llu", path,
-                         (unsigned long long)db->meta[i].shard, (unsigned long long)db->meta[i].nshards);
-            goto fail;
-        }
+        if ((i > 0 && (rc = open_shard(db, i, mode, path, err))) ||
+            (rc = check_shard(db, man, i, path, unfinished, err)))
+            break;
         /* every chunk length in memory: scoring reads one per matching
          * document, far too many for an LMDB lookup each */
         if ((rc = store_doclen_load(db->sh[i], i, db->meta[i].next_local, &db->lens[i], err)))
-            goto fail;
+            break;
         db->st.N += db->meta[i].ndocs;
         db->st.total_len += db->meta[i].total_len;
     }
-    if (!db->own[0]) { /* opened for the configuration only */
-        store_close(db->sh[0]);
-        db->sh[0] = NULL;
+    if (!rc) {
+        db->manifest = xstrdup(manifest_text(man));
+        manifest_identity(man, &db->id);
+        if (!db->own[0]) { /* opened for the configuration only */
+            store_close(db->sh[0]);
+            db->sh[0] = NULL;
+        }
     }
-    *out = db;
-    return 0;
-fail:
-    store_close(s0);
-    search_db_close(db);
+    manifest_free(man);
     return rc;
+}
+
+/* "DIR: an ingest is running (pid P on host H since T); wait for it to
+ * finish" from DIR/ingest.lock's holder line ("" when it names none). */
+static int ingest_running(const char *dir, const char *holder, mn_err *err)
+{
+    char host[256], when[64];
+    long pid;
+    if (sscanf(holder, "host=%255s pid=%ld started=%63s", host, &pid, when) == 3)
+        return mn_errf(err, MN_EBUSY, "%s: an ingest is running (pid %ld on host %s since %s); wait for it to finish",
+                       dir, pid, host, when);
+    return mn_errf(err, MN_EBUSY, "%s: an ingest is running; wait for it to finish", dir);
+}
+
+/* 1 when a live process holds DIR/ingest.lock (holder[] its line); a lock
+ * file that cannot be read counts as free: the open's own checks decide. */
+static int ingest_live(const char *dir, char *holder, size_t cap)
+{
+    mn_err ignored;
+    return dirlock_probe(dir, "ingest.lock", holder, cap, &ignored) == 1;
+}
+
+/* Has DIR/manifest.json changed since `seen` (NULL: it was absent)? */
+static int manifest_changed(const char *dir, const char *seen)
+{
+    char path[PATH_MAX + 32], *now = NULL;
+    size_t len;
+    mn_err ignored;
+    snprintf(path, sizeof path, "%s/manifest.json", dir);
+    int absent = file_read_all(path, &now, &len, &ignored) != 0;
+    int changed = absent ? seen != NULL : !seen || strcmp(now, seen);
+    free(now);
+    return changed;
+}
+
+/* An unfinished DB is refused; while an ingest holds DIR/ingest.lock the
+ * message says so (MN_EBUSY) instead of "interrupted".  An ingest that
+ * finishes while the open reads (new manifest between the shards'
+ * snapshots and the manifest read) is not an interruption: the open is
+ * tried again, twice at most. */
+int search_db_open_part(const char *dir, uint32_t part, uint32_t nparts, int flags, search_db **out, mn_err *err)
+{
+    int mode = STORE_RDONLY | (flags & SEARCH_DB_NOLOCK ? STORE_NOLOCK : 0);
+    char holder[DIRLOCK_HOLDER_MAX];
+    *out = NULL;
+    /* without LMDB's reader table a live writer may reuse the pages read */
+    if ((flags & SEARCH_DB_NOLOCK) && ingest_live(dir, holder, sizeof holder))
+        return ingest_running(dir, holder, err);
+    for (int attempt = 0;; attempt++) {
+        search_db *db = xcalloc(1, sizeof *db);
+        db->dir = xstrdup(dir);
+        analyzer_tokens_init(&db->toks);
+        int unfinished;
+        char *seen;
+        int rc = open_part_once(db, part, nparts, mode, &unfinished, &seen, err);
+        if (!rc) {
+            free(seen);
+            *out = db;
+            return 0;
+        }
+        search_db_close(db);
+        if (unfinished && ingest_live(dir, holder, sizeof holder))
+            rc = ingest_running(dir, holder, err);
+        else if (unfinished && attempt < 2 && manifest_changed(dir, seen))
+            rc = 1; /* try again */
+        free(seen);
+        if (rc != 1)
+            return rc;
+    }
 }
 
 const db_config *search_db_config(const search_db *db)
@@ -202,14 +327,27 @@ const store_meta *search_db_meta(const search_db *db, uint32_t s)
     return &db->meta[s];
 }
 
+const char *search_db_manifest(const search_db *db)
+{
+    return db->manifest;
+}
+
+void search_db_identity(const search_db *db, db_identity *id)
+{
+    *id = db->id;
+}
+
 int search_db_verify_manifest(const search_db *db, const char *dir, char **text, mn_err *err)
 {
-    const db_config *cfg = search_db_config(db);
-    store_meta *m = xmalloc(cfg->nshards * sizeof *m);
-    for (uint32_t s = 0; s < cfg->nshards; s++)
-        m[s] = *search_db_meta(db, s);
-    int rc = manifest_verify(dir, cfg, m, text, err);
-    free(m);
+    *text = NULL;
+    db_manifest *man;
+    int rc = manifest_read(dir, &db->cfg, &man, err);
+    for (uint32_t s = 0; !rc && s < db->cfg.nshards; s++)
+        if (db->own[s])
+            rc = manifest_check_shard(man, s, &db->meta[s], NULL, 0, err);
+    if (!rc)
+        *text = xstrdup(manifest_text(man));
+    manifest_free(man);
     return rc;
 }
 

@@ -3,7 +3,8 @@
  *
  * search_db_open opens DIR/shard-* read-only (one LMDB read transaction
  * per shard for the handle's lifetime: a consistent snapshot), checks that
- * the shards agree on the configuration, sums the collection statistics
+ * the shards agree on the configuration and match DIR/manifest.json (an
+ * unfinished, interrupted or running ingest is refused), sums the collection statistics
  * (N = chunks with >= 1 term, total terms), and loads every chunk's length
  * into memory (4 bytes per chunk id: scoring needs one per matching chunk,
  * far too many for an LMDB lookup each).  A query is analyzed with the
@@ -43,19 +44,46 @@
 
 typedef struct search_db search_db;
 
-/* Open the DB at dir.  Errors: MN_EIO (no such DB / shard), MN_EFORMAT
- * (not a DB, corrupt meta or chunk lengths), MN_EMISMATCH (shards
- * disagree), MN_ENOMEM (no room for the chunk lengths). */
+/* Open the DB at dir, after checking that it is complete: every reader of a
+ * DB (search, eval --retrieval, run, contam --db, embed --db) opens it
+ * here, so none reads an unfinished or interrupted ingest.  The open
+ * verifies, as `mnemo stats` does: DIR/manifest.json present and
+ * well-formed, its settings (shard count, analyzer, tokenizer, chunking,
+ * fields) equal to the shards' configuration, its totals the sums of its
+ * shard_stats, and every shard the handle opens holding exactly what its
+ * shard_stats entry says (chunks, duplicates, indexed chunks, total terms,
+ * segments, content hash; shard 0 also documents and bytes) with the same
+ * input list (manifest.h: manifest_read, manifest_check_shard).
+ * Errors:
+ *   MN_EIO       no such DB / shard; no manifest ("DIR: no manifest.json: no
+ *                ingest has finished into this DB (one failed or is still
+ *                running); rerun mnemo ingest")
+ *   MN_EMISMATCH shards disagree; shards ahead of the manifest ("...: an
+ *                ingest was interrupted after the manifest was written;
+ *                rerun it") or unlike it ("...: check it with mnemo stats
+ *                --deep"); manifest settings unlike the shards'
+ *   MN_EBUSY     instead of the two "unfinished" cases above while a live
+ *                process holds DIR/ingest.lock: "DIR: an ingest is running
+ *                (pid P on host H since T); wait for it to finish"
+ *   MN_EFORMAT   not a DB, corrupt meta, chunk lengths or manifest
+ *   MN_ENOMEM    no room for the chunk lengths
+ * An ingest that finishes during the open (the manifest rewritten between
+ * the shards' snapshots) is not refused: the open is tried again. */
 int search_db_open(const char *dir, search_db **out, mn_err *err);
 /* Open part `part` of nparts: only the shards s with s mod nparts == part
  * (shard 0 is read for the configuration, then closed when not owned).
  * Searches see only those shards; search_db_stats sums only them;
  * search_db_meta is zero for the others and search_db_chunk finds no chunk
- * of theirs.  Errors: those of search_db_open, MN_ERANGE (part >= nparts). */
+ * of theirs.  The manifest is checked as by search_db_open, but each part
+ * checks only its own shards against their entries (the parts together
+ * check them all, and the totals are checked to be the entries' sums):
+ * callers agree on the parts' results (dist_agree) before trusting the
+ * identity.  Errors: those of search_db_open, MN_ERANGE (part >= nparts). */
 int search_db_open_part(const char *dir, uint32_t part, uint32_t nparts, int flags, search_db **out, mn_err *err);
 /* flags of search_db_open_part: open the shards with MDB_NOLOCK (store.h's
  * STORE_NOLOCK: shared or read-only file systems; nothing may write the
- * DB meanwhile). */
+ * DB meanwhile, so a live ingest, i.e. a held DIR/ingest.lock, is refused
+ * at once with MN_EBUSY). */
 #define SEARCH_DB_NOLOCK 1
 void search_db_close(search_db *db);
 
@@ -63,10 +91,23 @@ const db_config *search_db_config(const search_db *db);
 /* Committed counters of shard s < config->nshards. */
 const store_meta *search_db_meta(const search_db *db, uint32_t s);
 
-/* Check dir/manifest.json against the shards' committed counters
- * (manifest_verify with every shard's meta).  On success *text is the
- * manifest's text (caller frees).  Needs a DB opened on all its shards.
- * Errors: those of manifest_verify. */
+/* The identity of the DB this handle verified at open, for the records of
+ * the results made from it (summary.json, run identities): the manifest's
+ * content_hash, total chunks, shard count, analyzer and tokenizer sha256,
+ * as checked against the shards the handle opened (for a part, together
+ * with the other parts; see search_db_open_part).  Use this rather than
+ * reading manifest.json again later: the file may have changed since (an
+ * ingest finished meanwhile), the handle's snapshot has not. */
+void search_db_identity(const search_db *db, db_identity *id);
+/* The manifest.json text the open verified (NUL-terminated; borrowed until
+ * search_db_close). */
+const char *search_db_manifest(const search_db *db);
+
+/* Read dir/manifest.json again and check it against the counters of the
+ * handle's shards (as at open, without the input lists): has the file
+ * changed in a way the snapshot does not match?  On success *text is the
+ * manifest's text (caller frees).  Errors: those of manifest_read and
+ * manifest_check_shard. */
 int search_db_verify_manifest(const search_db *db, const char *dir, char **text, mn_err *err);
 /* Collection-wide BM25 statistics. */
 bm25_stats search_db_stats(const search_db *db);

@@ -4,7 +4,8 @@
  *
  *   cb_member m[] = {{"a.jsonl", "{\"text\":\"x\"}\n"}, {"d/", NULL}};
  *   cb_buf b = cb_build("tar", "gzip", m, 2);   // b.data, b.len; free(b.data)
- *   cb_save(dir, "corpus.tar.gz", &b);          // returns the path (static) */
+ *   cb_save(dir, "corpus.tar.gz", &b);          // returns the path (static)
+ *   cb_path("db");                               // a path in the same temp dir */
 #ifndef MNEMO_TESTS_CORPUS_BUILD_H
 #define MNEMO_TESTS_CORPUS_BUILD_H
 
@@ -108,6 +109,17 @@ static inline const char *cb_tmpdir(void)
         atexit(cb_cleanup_);
     }
     return dir;
+}
+
+/* dir/name in the temporary directory (rotating static buffers), e.g. for
+ * a DB directory. */
+static inline const char *cb_path(const char *name)
+{
+    static char paths[8][512];
+    static int next;
+    char *p = paths[next++ % 8];
+    snprintf(p, 512, "%s/%s", cb_tmpdir(), name);
+    return p;
 }
 
 /* Write data[0..len) to dir/name; returns the path (rotating static buffers). */

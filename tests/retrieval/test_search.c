@@ -1,8 +1,11 @@
 /* test_search.c — BM25 search over a sharded DB: equal to a brute-force
  * BM25 computed here over the DB's chunk texts with the analyzer (scores to
  * 1e-12 relative, same ranking), the same for 1 and 3 shards, with and
- * without stemming/stop words; query edge cases; opening bad DBs; manifest
- * verification catching an interrupted ingest. */
+ * without stemming/stop words; query edge cases; opening bad DBs; the open's
+ * manifest check: an interrupted ingest, a first ingest that failed, a DB
+ * without manifest.json, an edited manifest and a live ingest (ingest.lock
+ * held) refused with stats' messages; each part of a split open checking
+ * its own shards; the identity the handle verified. */
 #include "retrieval/search.h"
 
 #include <math.h>
@@ -13,6 +16,8 @@
 #include "retrieval/analyzer.h"
 #include "retrieval/ingest.h"
 #include "test.h"
+#include "util/dirlock.h"
+#include "util/mapfile.h"
 
 static uint64_t rng_state = 7;
 static uint64_t rng(void)
@@ -25,15 +30,6 @@ static const char *vocab[] = {"the",   "Cats", "cat",   "running", "runs",  "ran
                               "river", "and",  "a",     "of",      "stone", "BLUE", "blues", "zeta", "eta",
                               "theta", "iota", "kappa", "lambda",  "mu",    "nu",   "xi",   "omicron"};
 #define NV (sizeof vocab / sizeof vocab[0])
-
-static const char *db_path(const char *name)
-{
-    static char p[8][512];
-    static int next;
-    char *b = p[next++ % 8];
-    snprintf(b, 512, "%s/%s", cb_tmpdir(), name);
-    return b;
-}
 
 static const char *corpus(void)
 {
@@ -185,7 +181,7 @@ static int ingest_with(const char *dir, uint32_t shards, analyzer_config an, mn_
 static void check_against_brute(analyzer_config an, const char *n1, const char *n3, double k1, double bb)
 {
     mn_err err = {0};
-    const char *d1 = db_path(n1), *d3 = db_path(n3);
+    const char *d1 = cb_path(n1), *d3 = cb_path(n3);
     CHECK_MSG(ingest_with(d1, 1, an, &err) == 0, "%s", err.msg);
     CHECK_MSG(ingest_with(d3, 3, an, &err) == 0, "%s", err.msg);
     brute b1, b3;
@@ -282,7 +278,7 @@ static void test_search_matches_brute_force_stem_stop(void)
 static void test_search_query_edge_cases(void)
 {
     mn_err err = {0};
-    const char *d = db_path("edge");
+    const char *d = cb_path("edge");
     CHECK_MSG(ingest_with(d, 2, (analyzer_config){0}, &err) == 0, "%s", err.msg);
     search_db *db;
     CHECK_EQ_INT(search_db_open(d, &db, &err), 0);
@@ -317,10 +313,10 @@ static void test_search_open_errors(void)
 {
     search_db *db;
     mn_err err = {0};
-    CHECK_EQ_INT(search_db_open(db_path("nothing-here"), &db, &err), MN_EIO);
+    CHECK_EQ_INT(search_db_open(cb_path("nothing-here"), &db, &err), MN_EIO);
     CHECK_STR_CONTAINS(err.msg, "nothing-here");
     /* a DB whose shard 1 disappeared */
-    const char *d = db_path("lost");
+    const char *d = cb_path("lost");
     CHECK_MSG(ingest_with(d, 2, (analyzer_config){0}, &err) == 0, "%s", err.msg);
     char p[600], q[600];
     snprintf(p, sizeof p, "%s/shard-001", d);
@@ -333,16 +329,13 @@ static void test_search_open_errors(void)
     search_db_close(db);
 }
 
-static void test_search_manifest_detects_interrupted_ingest(void)
+/* The DB at d after an added input whose ingest dies after `commits`
+ * commits (MNEMO_INGEST_CRASH_AFTER): the shards move on, the manifest not. */
+static int interrupt_ingest(const char *d, const char *more, const char *commits)
 {
-    mn_err err = {0};
-    const char *d = db_path("interrupted");
-    CHECK_MSG(ingest_with(d, 3, (analyzer_config){0}, &err) == 0, "%s", err.msg);
-    /* a second input whose ingest "dies" after one commit: the shards move on, the manifest does not */
-    const char *more = cb_save("more.jsonl", "{\"text\": \"fresh words here\"}\n", 29);
     pid_t pid = fork();
     if (pid == 0) {
-        setenv("MNEMO_INGEST_CRASH_AFTER", "3", 1);
+        setenv("MNEMO_INGEST_CRASH_AFTER", commits, 1);
         const char *in[1] = {more};
         ingest_opts o;
         ingest_opts_default(&o);
@@ -352,17 +345,167 @@ static void test_search_manifest_detects_interrupted_ingest(void)
         _exit(3);
     }
     int st;
-    CHECK(waitpid(pid, &st, 0) == pid && WIFEXITED(st) && WEXITSTATUS(st) == 137);
+    return waitpid(pid, &st, 0) == pid && WIFEXITED(st) && WEXITSTATUS(st) == 137;
+}
+
+static void test_search_manifest_detects_interrupted_ingest(void)
+{
+    mn_err err = {0};
+    const char *d = cb_path("interrupted");
+    CHECK_MSG(ingest_with(d, 3, (analyzer_config){0}, &err) == 0, "%s", err.msg);
+    /* a second input whose ingest "dies" after three commits: the shards move on, the manifest does not */
+    const char *more = cb_save("more.jsonl", "{\"text\": \"fresh words here\"}\n", 29);
+    CHECK(interrupt_ingest(d, more, "3"));
+    /* the open refuses it, as stats does */
+    search_db *db;
+    CHECK_EQ_INT(search_db_open(d, &db, &err), MN_EMISMATCH);
+    CHECK(db == NULL);
+    CHECK_STR_CONTAINS(err.msg, "manifest.json");
+    CHECK_STR_CONTAINS(err.msg, "an ingest was interrupted after the manifest was written; rerun it");
+}
+
+static void test_search_open_refuses_first_ingest_that_failed(void)
+{
+    const char *j = "{\"text\": \"alpha beta\"}\n{\"text\": \"gamma delta\"}\n{\"text\": broken\n";
+    const char *in[1] = {cb_save("firstbad.jsonl", j, strlen(j))};
+    mn_err err = {0};
+    ingest_opts o;
+    ingest_opts_default(&o);
+    const char *d = cb_path("first-failed");
+    CHECK_EQ_INT(ingest_run(d, &o, in, 1, NULL, &err), MN_EFORMAT);
+    search_db *db;
+    CHECK_EQ_INT(search_db_open(d, &db, &err), MN_EIO);
+    CHECK_STR_CONTAINS(err.msg, "no manifest.json: no ingest has finished into this DB (one failed or is still "
+                                "running); rerun mnemo ingest");
+    CHECK_EQ_INT(search_db_open_part(d, 0, 2, SEARCH_DB_NOLOCK, &db, &err), MN_EIO);
+}
+
+static void test_search_open_refuses_db_without_manifest(void)
+{
+    mn_err err = {0};
+    const char *d = cb_path("no-manifest");
+    CHECK_MSG(ingest_with(d, 2, (analyzer_config){0}, &err) == 0, "%s", err.msg);
+    char p[600], q[600];
+    snprintf(p, sizeof p, "%s/manifest.json", d);
+    snprintf(q, sizeof q, "%s/manifest.moved", d);
+    CHECK_EQ_INT(rename(p, q), 0);
+    search_db *db;
+    CHECK_EQ_INT(search_db_open(d, &db, &err), MN_EIO);
+    CHECK_STR_CONTAINS(err.msg, "no manifest.json");
+    CHECK_EQ_INT(rename(q, p), 0);
+    CHECK_EQ_INT(search_db_open(d, &db, &err), 0);
+    search_db_close(db);
+}
+
+/* A manifest whose totals are not its entries' sums is refused. */
+static void test_search_open_refuses_edited_manifest(void)
+{
+    mn_err err = {0};
+    const char *d = cb_path("edited");
+    CHECK_MSG(ingest_with(d, 2, (analyzer_config){0}, &err) == 0, "%s", err.msg);
+    char p[600], *text;
+    size_t len;
+    snprintf(p, sizeof p, "%s/manifest.json", d);
+    CHECK_EQ_INT(file_read_all(p, &text, &len, &err), 0);
+    char *c = strstr(text, "\n  \"chunks\": ");
+    CHECK(c);
+    c[13] = c[13] == '9' ? '8' : c[13] + 1; /* the total's first digit */
+    FILE *f = fopen(p, "w");
+    fwrite(text, 1, len, f);
+    fclose(f);
+    free(text);
+    search_db *db;
+    CHECK_EQ_INT(search_db_open(d, &db, &err), MN_EFORMAT);
+    CHECK_STR_CONTAINS(err.msg, "not the sums of shard_stats");
+}
+
+static void test_search_open_says_ingest_running(void)
+{
+    mn_err err = {0};
+    const char *d = cb_path("running");
+    CHECK_MSG(ingest_with(d, 3, (analyzer_config){0}, &err) == 0, "%s", err.msg);
+    dirlock *l;
+    CHECK_MSG(dirlock_take(d, "ingest.lock", "ingest", &l, &err) == 0, "%s", err.msg);
+    /* complete: readable, except without LMDB's reader table */
     search_db *db;
     CHECK_EQ_INT(search_db_open(d, &db, &err), 0);
-    char *text = NULL;
-    int rc = search_db_verify_manifest(db, d, &text, &err);
     search_db_close(db);
-    CHECK_EQ_INT(rc, MN_EMISMATCH);
-    CHECK_STR_CONTAINS(err.msg, "manifest.json");
-    CHECK(text == NULL);
+    CHECK_EQ_INT(search_db_open_part(d, 0, 1, SEARCH_DB_NOLOCK, &db, &err), MN_EBUSY);
+    dirlock_release(l);
+    /* shards ahead of the manifest: interrupted, or running while locked */
+    const char *more = cb_save("running.jsonl", "{\"text\": \"fresh words here and there\"}\n", 39);
+    CHECK(interrupt_ingest(d, more, "1"));
+    CHECK_EQ_INT(search_db_open(d, &db, &err), MN_EMISMATCH);
+    CHECK_STR_CONTAINS(err.msg, "an ingest was interrupted after the manifest was written; rerun it");
+    CHECK_MSG(dirlock_take(d, "ingest.lock", "ingest", &l, &err) == 0, "%s", err.msg);
+    CHECK_EQ_INT(search_db_open(d, &db, &err), MN_EBUSY);
+    char want[128];
+    snprintf(want, sizeof want, ": an ingest is running (pid %ld on host ", (long)getpid());
+    CHECK_STR_CONTAINS(err.msg, want);
+    CHECK_STR_CONTAINS(err.msg, "; wait for it to finish");
+    dirlock_release(l);
+    CHECK_EQ_INT(search_db_open(d, &db, &err), MN_EMISMATCH);
+}
+
+/* Each part checks its own shards: a shard that no longer matches the
+ * manifest fails the part that owns it and only that one. */
+static void test_search_open_part_checks_its_shards(void)
+{
+    mn_err err = {0};
+    const char *d = cb_path("parts");
+    CHECK_MSG(ingest_with(d, 3, (analyzer_config){0}, &err) == 0, "%s", err.msg);
+    char p[600];
+    store *st;
+    store_meta m;
+    snprintf(p, sizeof p, "%s/shard-002", d);
+    CHECK_EQ_INT(store_open(p, 0, &st, &err), 0);
+    CHECK(store_begin(st, 1, &err) == 0 && store_meta_get(st, &m, &err) == 1);
+    m.hash_lo ^= 1;
+    CHECK(store_meta_put(st, &m, &err) == 0 && store_commit(st, &err) == 0);
+    store_close(st);
+    search_db *db;
+    CHECK_EQ_INT(search_db_open_part(d, 0, 2, 0, &db, &err), MN_EMISMATCH); /* shards 0 and 2 */
+    CHECK_STR_CONTAINS(err.msg, "shard 2 holds");
+    CHECK_STR_CONTAINS(err.msg, "mnemo stats --deep");
+    CHECK_EQ_INT(search_db_open_part(d, 1, 2, 0, &db, &err), 0); /* shard 1 */
+    search_db_close(db);
+    CHECK_EQ_INT(search_db_open_part(d, 3, 4, 0, &db, &err), 0); /* no shard: the manifest alone */
+    search_db_close(db);
+    CHECK_EQ_INT(search_db_open(d, &db, &err), MN_EMISMATCH);
+}
+
+/* The identity recorded is the one verified: after the interrupted ingest
+ * is rerun to completion, the new content hash. */
+static void test_search_identity_is_the_verified_one(void)
+{
+    mn_err err = {0};
+    const char *d = cb_path("identity");
+    CHECK_MSG(ingest_with(d, 2, (analyzer_config){0}, &err) == 0, "%s", err.msg);
+    search_db *db;
+    db_identity a, b;
+    CHECK_EQ_INT(search_db_open(d, &db, &err), 0);
+    search_db_identity(db, &a);
+    CHECK(strstr(search_db_manifest(db), a.content_hash) != NULL);
+    search_db_close(db);
+    CHECK(a.shards == 2 && a.chunks > 100 && strlen(a.content_hash) == 32 && !strcmp(a.tokenizer_sha256, "none"));
+    CHECK_STR_CONTAINS(a.analyzer, "lower+unicode-split");
+    const char *more = cb_save("identity.jsonl", "{\"text\": \"fresh words here and there\"}\n", 39);
+    CHECK(interrupt_ingest(d, more, "1"));
+    CHECK_EQ_INT(search_db_open(d, &db, &err), MN_EMISMATCH);
+    const char *in[1] = {more};
+    ingest_opts o;
+    ingest_opts_default(&o);
+    o.chunk_size = 20, o.overlap = 4;
+    CHECK_MSG(ingest_run(d, &o, in, 1, NULL, &err) == 0, "%s", err.msg);
+    CHECK_MSG(search_db_open_part(d, 1, 2, 0, &db, &err) == 0, "%s", err.msg);
+    search_db_identity(db, &b);
+    search_db_close(db);
+    CHECK(b.chunks == a.chunks + 1 && strcmp(a.content_hash, b.content_hash));
 }
 
 TEST_MAIN(TEST(test_search_matches_brute_force_1_and_3_shards), TEST(test_search_matches_brute_force_stem_stop),
           TEST(test_search_query_edge_cases), TEST(test_search_open_errors),
-          TEST(test_search_manifest_detects_interrupted_ingest))
+          TEST(test_search_manifest_detects_interrupted_ingest), TEST(test_search_open_refuses_first_ingest_that_failed),
+          TEST(test_search_open_refuses_db_without_manifest), TEST(test_search_open_refuses_edited_manifest),
+          TEST(test_search_open_says_ingest_running), TEST(test_search_open_part_checks_its_shards),
+          TEST(test_search_identity_is_the_verified_one))
