@@ -65,6 +65,16 @@ static int parse(const args *a, const char **db, const char **out, reshard_opts 
     return 0;
 }
 
+/* A usage error in one line, pointing at --help. */
+static int usage_fail(args *a, mn_err *err)
+{
+    args_free(a);
+    mn_err_prefix(err, "reshard: ");
+    size_t n = strlen(err->msg);
+    snprintf(err->msg + n, sizeof err->msg - n, " (mnemo reshard --help: %s)", SYNOPSIS);
+    return cli_fail(err->code, err->msg);
+}
+
 int cmd_reshard(int argc, char **argv)
 {
     args a;
@@ -73,20 +83,15 @@ int cmd_reshard(int argc, char **argv)
     reshard_opts o;
     log_state ls = {0};
     int rc = args_parse(&a, spec, NSPEC, argc, argv, &err);
-    if (rc) {
-        args_usage("reshard", SYNOPSIS, spec, NSPEC);
-        return cli_fail(rc, err.msg);
-    }
+    if (rc)
+        return usage_fail(&a, &err);
     if (args_get(&a, "help")) {
         args_usage("reshard", SYNOPSIS, spec, NSPEC);
         args_free(&a);
         return 0;
     }
-    if ((rc = parse(&a, &db, &out, &o, &err))) {
-        args_usage("reshard", SYNOPSIS, spec, NSPEC);
-        args_free(&a);
-        return cli_fail(rc, err.msg);
-    }
+    if ((rc = parse(&a, &db, &out, &o, &err)))
+        return usage_fail(&a, &err);
     o.progress = log_progress;
     o.ctx = &ls;
     reshard_result res;
