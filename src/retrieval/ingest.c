@@ -821,8 +821,7 @@ static int make_config(const ingest_opts *o, db_config *c, mn_err *err)
     return 0;
 }
 
-int ingest_writer_open(const char *dir, const ingest_opts *o, const char *what, db_config *asked,
-                       const char *reshard_of, ingest **out, mn_err *err)
+int ingest_writer_lock(const char *dir, const ingest_opts *o, const char *what, ingest **out, mn_err *err)
 {
     *out = NULL;
     ingest *g = xcalloc(1, sizeof *g);
@@ -839,16 +838,29 @@ int ingest_writer_open(const char *dir, const ingest_opts *o, const char *what, 
         rc = mn_errf(err, MN_EIO, "%s: cannot create directory: %s", dir, strerror(errno));
     if (!rc)
         rc = dirlock_take(dir, "ingest.lock", what, &g->lock, err);
-    if (!rc)
-        rc = open_shards(g, asked, reshard_of, err);
-    if (!rc)
-        rc = analyzer_config_parse(g->cfg.analyzer, dir, &g->an, err);
     if (rc) {
         ingest_writer_close(g);
         return rc;
     }
     *out = g;
     return 0;
+}
+
+int ingest_writer_shards_open(ingest *g, db_config *asked, const char *reshard_of, mn_err *err)
+{
+    int rc = open_shards(g, asked, reshard_of, err);
+    return rc ? rc : analyzer_config_parse(g->cfg.analyzer, g->dir, &g->an, err);
+}
+
+int ingest_writer_open(const char *dir, const ingest_opts *o, const char *what, db_config *asked,
+                       const char *reshard_of, ingest **out, mn_err *err)
+{
+    int rc = ingest_writer_lock(dir, o, what, out, err);
+    if (!rc && (rc = ingest_writer_shards_open(*out, asked, reshard_of, err))) {
+        ingest_writer_close(*out);
+        *out = NULL;
+    }
+    return rc;
 }
 
 void ingest_writer_close(ingest *g)

@@ -41,12 +41,22 @@ typedef struct ingest ingest;
  * (MN_EMISMATCH naming the key); *asked gets the resolved configuration.
  * reshard_of: NULL for an ingest (which refuses the target of an unfinished
  * reshard: MN_EMISMATCH); else the value of INGEST_KEY_RESHARD written into
- * every shard created here.  o is borrowed until ingest_writer_close (its
- * progress callback, ctx, batch size).  Errors: MN_EBUSY (a live holder of
- * the lock), MN_EIO, MN_EFORMAT, MN_EMISMATCH, MN_EUSAGE.  On error *out
- * is NULL and nothing is held. */
+ * every shard created here, and required in every existing one.  o is
+ * borrowed until ingest_writer_close (its progress callback, ctx, batch
+ * size).  Errors: MN_EBUSY (a live holder of the lock), MN_EIO,
+ * MN_EFORMAT, MN_EMISMATCH, MN_EUSAGE.  On error *out is NULL and nothing
+ * is held. */
 int ingest_writer_open(const char *dir, const ingest_opts *o, const char *what, db_config *asked,
                        const char *reshard_of, ingest **out, mn_err *err);
+
+/* ingest_writer_open in two steps, for a caller that must look at the DB
+ * under the lock before its shards are opened (a writer opening an LMDB
+ * environment can wait on another process's write transaction, so nothing
+ * opens the shards before holding the lock).  ingest_writer_lock: the
+ * directory and the lock (MN_EIO, MN_EBUSY); ingest_writer_shards_open: the
+ * rest (on error, close g with ingest_writer_close). */
+int ingest_writer_lock(const char *dir, const ingest_opts *o, const char *what, ingest **out, mn_err *err);
+int ingest_writer_shards_open(ingest *g, db_config *asked, const char *reshard_of, mn_err *err);
 
 /* Record the input list: the DB's list plus those of paths[0..n) (absolute,
  * compared as strings) not in it yet, in order; written into every shard

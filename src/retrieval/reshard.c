@@ -22,7 +22,6 @@
 #include "retrieval/manifest.h"   /* db_config, db_shard_path, manifest_hash_hex */
 #include "retrieval/search.h"     /* search_db_open, search_db_verify_manifest, search_db_chunk */
 #include "retrieval/store.h"      /* store_chunk, store_meta */
-#include "util/dirlock.h"         /* dirlock_take */
 
 /* The source DB: verified, with its input list and totals. */
 typedef struct source {
@@ -97,7 +96,10 @@ done:
 /* Open and verify the source: the check `mnemo stats` makes, then every
  * shard's progress at the end of the last input (an ingest that stopped
  * before committing anything new leaves the counters, and the manifest,
- * as they were). */
+ * as they were).  The shards' read transactions, opened before the
+ * manifest is read, stay open until the end: what is copied is the state
+ * that was verified, whatever an ingest commits to the source meanwhile
+ * (a state in between fails the check). */
 static int source_open(source *s, const char *dir, mn_err *err)
 {
     char *text = NULL;
@@ -288,9 +290,9 @@ static int finish(source *s, ingest *g, reshard_result *r, mn_err *err)
     return 0;
 }
 
-/* What the output's shard 0 holds: 0 nothing yet (or nothing committed),
- * 1 an unfinished reshard of this source into S2 shards, 2 a finished one;
- * anything else is refused. */
+/* What the output's shard 0 holds (looked at under the output's lock): 0
+ * nothing yet (or nothing committed), 1 an unfinished reshard of this
+ * source into S2 shards, 2 a finished one; anything else is refused. */
 static int check_target(const char *dst, const source *s, const char *marker, uint32_t S2, mn_err *err)
 {
     char path[PATH_MAX + 32];
@@ -347,7 +349,6 @@ int reshard_run(const char *src, const char *dst, const reshard_opts *o, reshard
 {
     reshard_result r = {0};
     source s = {0};
-    dirlock *lock = NULL;
     ingest *g = NULL;
     struct timespec t0, t1;
     int rc;
@@ -360,30 +361,26 @@ int reshard_run(const char *src, const char *dst, const reshard_opts *o, reshard
         rc = mn_errf(err, MN_EUSAGE, "--out %s is the DB itself: give a new directory", dst);
         goto out;
     }
-    /* no ingest may change the source meanwhile; a source whose lock file
-     * cannot be created (read-only media) cannot be ingested into either */
-    rc = dirlock_take(src, "ingest.lock", "reshard", &lock, err);
-    if (rc == MN_EBUSY)
-        goto out;
     if ((rc = source_open(&s, src, err)))
         goto out;
     r.total = s.chunks;
     char marker[128];
     snprintf(marker, sizeof marker, "content_hash=%s chunks=%" PRIu64, s.hash, s.chunks);
-    if ((rc = check_target(dst, &s, marker, o->shards, err)) < 0)
+    ingest_opts wo;
+    ingest_opts_default(&wo);
+    wo.progress = o->progress;
+    wo.ctx = o->ctx;
+    if ((rc = ingest_writer_lock(dst, &wo, "reshard", &g, err)) ||
+        (rc = check_target(dst, &s, marker, o->shards, err)) < 0)
         goto out;
     if (rc == 2) {
         r.already_done = 1;
         rc = 0;
         goto out;
     }
-    ingest_opts wo;
-    ingest_opts_default(&wo);
-    wo.progress = o->progress;
-    wo.ctx = o->ctx;
     db_config cfg = *s.cfg;
     cfg.nshards = o->shards;
-    if (!(rc = ingest_writer_open(dst, &wo, "reshard", &cfg, marker, &g, err)) &&
+    if (!(rc = ingest_writer_shards_open(g, &cfg, marker, err)) &&
         !(rc = ingest_writer_inputs(g, (const char *const *)s.inputs, s.ninputs, err)) &&
         !(rc = replay(&s, g, o, &r, err)))
         rc = finish(&s, g, &r, err);
@@ -391,7 +388,6 @@ int reshard_run(const char *src, const char *dst, const reshard_opts *o, reshard
 out:
     ingest_writer_close(g);
     source_close(&s);
-    dirlock_release(lock);
     clock_gettime(CLOCK_MONOTONIC, &t1);
     r.seconds = (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec);
     if (res)

@@ -36,10 +36,13 @@
  *
  * The source must be finished and verified: the manifest-vs-shards check of
  * `mnemo stats` (search_db_verify_manifest, same message), and every shard's
- * progress at the end of its last input.  It is opened read-only (its chunk
- * lengths are loaded: 4 bytes a chunk) and its ingest.lock is taken for the
- * duration (what "reshard"), so no ingest changes it meanwhile; a source
- * whose lock file cannot be created (read-only media) is read without it.
+ * progress at the end of its last input.  It is only read (its chunk
+ * lengths are loaded: 4 bytes a chunk), through LMDB read transactions held
+ * for the whole copy: the copy is of the state that was verified, even if
+ * an ingest extends the source meanwhile (a later run into the same output
+ * then refuses it as another source's).  The output's ingest.lock is taken
+ * (what "reshard"); the source's is not, so readers of the source are not
+ * told an ingest is running.
  *
  * Non-goals: changing the chunking, analyzer or tokenizer (that needs the
  * inputs: ingest again), resharding in place, merging DBs. */

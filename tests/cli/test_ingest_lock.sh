@@ -32,13 +32,15 @@ case "$line" in
 esac
 expect_error "second ingest while the first is alive" 1 "ingest.lock" "held by mnemo ingest" "pid $pid" \
     "on host $(hostname)" -- ingest --db "$TMP/db" "${ARGS[@]}" "$TMP/c.jsonl"
-expect_error "reshard of a DB being ingested" 1 "held by mnemo ingest" "pid $pid" -- \
-    reshard --db "$TMP/db" --shards 3 --out "$TMP/copy"
+expect_error "reshard into a DB being ingested" 1 "held by mnemo ingest" "pid $pid" -- \
+    reshard --db "$TMP/ref" --shards 3 --out "$TMP/db"
 
 # the holder dies: its lock is taken over, and the DB ends as if never killed
-kill -KILL "$pid"
-kill -CONT "$pid" 2>/dev/null
-{ wait "$pid"; } 2>/dev/null
+{
+    kill -KILL "$pid"
+    kill -CONT "$pid"
+    wait "$pid"
+} 2>/dev/null
 run "ingest after the holder died" 0 ingest --db "$TMP/db" "${ARGS[@]}" "$TMP/c.jsonl"
 [ "$(summary "$TMP/db")" = "$(summary "$TMP/ref")" ] ||
     fail "DB after takeover: $(summary "$TMP/db") != $(summary "$TMP/ref")"

@@ -141,12 +141,4 @@ expect_error "output with another shard count" 1 "into 3 shards" "--shards 3 to 
     reshard --db "$TMP/f1" --shards 2 --out "$TMP/r3"
 same_as "refused runs left the copy alone" "$TMP/r3" "$TMP/f3"
 
-# --- a live ingest of the source holds its lock: refused, naming it
-flock "$TMP/f1/ingest.lock" sleep 30 &
-holder=$!
-sleep 0.3
-expect_error "source held by another process" 1 "ingest.lock" "held by" -- reshard --db "$TMP/f1" --shards 2 --out "$TMP/x4"
-kill "$holder" 2>/dev/null
-wait "$holder" 2>/dev/null
-
 test_end
