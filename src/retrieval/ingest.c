@@ -358,7 +358,7 @@ static int batch_error(const ingest *g, uint32_t sh, uint64_t end_in, uint64_t e
         snprintf(batch, sizeof batch, ", batch up to document %llu of %s", (unsigned long long)end_doc,
                  g->inputs[end_in]);
     else if (end_in > 0 && end_in <= g->ninputs)
-        snprintf(batch, sizeof batch, ", batch ending %s", g->inputs[end_in - 1]);
+        snprintf(batch, sizeof batch, ", batch to the end of %s", g->inputs[end_in - 1]);
     return mn_errf(err, err->code, "%s (shard %u of %u%s)%s", why, sh, g->S, batch,
                    err->code == MN_ENOSPACE
                        ? "; the batches committed before are kept: make room, then rerun the same command to resume"
