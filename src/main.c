@@ -21,6 +21,7 @@ static const verb verbs[] = {
     {"embed", cmd_embed, "pooled, L2-normalised embedding of a token sequence or text"},
     {"inspect", cmd_inspect, "check a checkpoint directory and print its configuration"},
     {"ingest", cmd_ingest, "ingest corpus files/archives into a sharded retrieval DB"},
+    {"reshard", cmd_reshard, "copy a retrieval DB into another number of shards"},
     {"search", cmd_search, "BM25 search of a retrieval DB (JSON lines out)"},
     {"stats", cmd_stats, "print a retrieval DB's manifest, checked against its shards"},
     {"eval", cmd_eval, "evaluate a model on a benchmark (retrieval, test-time compute, scores)"},

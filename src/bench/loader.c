@@ -7,7 +7,9 @@
  * buffered (decompressing "x.jsonl.gz" members on the way), sorted by name
  * and then parsed one by one, so the item order never depends on the order
  * inside the archive.  Memory: the fitting members of one input at once,
- * each at most opts.max_bytes. */
+ * each at most opts.max_bytes; a JSON line longer than opts.max_field is
+ * dropped while it is read (its error comes at its place when the member
+ * is parsed), so it never costs more than max_field of memory. */
 #include "bench/loader.h"
 
 #include <archive.h>
@@ -30,20 +32,23 @@
 /* ------------------------------------------------------------------ */
 /* the kinds */
 
+enum { LINES_NEVER, LINES_ALWAYS, LINES_BY_NAME }; /* when the parser reads JSON lines */
+
 typedef struct bench_kind {
     const char *name;
     int (*wants)(const bench_ctx *c, const char *name); /* a member / directory entry to read */
     int (*parse)(bench_ctx *c, const bench_src *s);
     int split_dirs;                                     /* look for PATH/<split>, PATH/data/<split> */
     const char *fits;                                   /* what wants accepts, for messages (MMLU: by split) */
+    int json_lines;                                     /* LINES_*: BY_NAME for *.jsonl, *.ndjson, *.json */
 } bench_kind;
 
 static const bench_kind KINDS[] = {
-    {"mmlu", bench_mmlu_wants, bench_parse_mmlu, 1, NULL},
-    {"gpqa", bench_csv_wants, bench_parse_gpqa, 0, "*.csv"},
-    {"math500", bench_jsonl_wants, bench_parse_math500, 0, "*.jsonl"},
-    {"simpleqa", bench_csv_wants, bench_parse_simpleqa, 0, "*.csv"},
-    {"jsonl", bench_jsonl_wants, bench_parse_jsonl, 0, "*.jsonl"},
+    {"mmlu", bench_mmlu_wants, bench_parse_mmlu, 1, NULL, LINES_BY_NAME},
+    {"gpqa", bench_csv_wants, bench_parse_gpqa, 0, "*.csv", LINES_NEVER},
+    {"math500", bench_jsonl_wants, bench_parse_math500, 0, "*.jsonl", LINES_ALWAYS},
+    {"simpleqa", bench_csv_wants, bench_parse_simpleqa, 0, "*.csv", LINES_NEVER},
+    {"jsonl", bench_jsonl_wants, bench_parse_jsonl, 0, "*.jsonl", LINES_ALWAYS},
 };
 #define NKINDS (sizeof KINDS / sizeof KINDS[0])
 
@@ -252,6 +257,7 @@ void bench_lines_init(bench_lines *it, const bench_src *s)
     it->p = s->data;
     it->end = s->data + s->len;
     it->line = 0;
+    it->next_long = 0;
 }
 
 int bench_json_next(bench_ctx *c, const bench_src *s, bench_lines *it, json_t **obj, uint64_t *line)
@@ -262,6 +268,17 @@ int bench_json_next(bench_ctx *c, const bench_src *s, bench_lines *it, json_t **
         size_t len = (size_t)((nl ? nl : it->end) - b);
         it->p = nl ? nl + 1 : it->end;
         unsigned long long ln = ++it->line;
+        if (it->next_long < s->nlong && s->long_lines[it->next_long].line == ln) {
+            /* dropped while reading (its '\n' is all that is left) */
+            size_t big = s->long_lines[it->next_long++].len;
+            c->rows++;
+            c->src_rows++;
+            int rc = bench_row_error(c, s, MN_ERANGE, "line %llu: line of %zu bytes exceeds the limit of %zu bytes", ln,
+                                     big, c->o.max_field);
+            if (rc < 0)
+                return rc;
+            continue;
+        }
         if (len && b[len - 1] == '\r')
             len--;
         if (ln == 1 && len >= 3 && memcmp(b, "\xEF\xBB\xBF", 3) == 0) {
@@ -311,6 +328,8 @@ typedef struct bench_member {
     char *name;  /* without compression suffix */
     char *data;  /* [len + 1], NUL-terminated */
     size_t len;
+    bench_longline *long_lines; /* [nlong] JSON lines over max_field, dropped while reading */
+    size_t nlong;
 } bench_member;
 
 typedef struct member_list {
@@ -324,6 +343,7 @@ static void members_free(member_list *ml)
         free(ml->m[i].where);
         free(ml->m[i].name);
         free(ml->m[i].data);
+        free(ml->m[i].long_lines);
     }
     free(ml->m);
     memset(ml, 0, sizeof *ml);
@@ -361,12 +381,105 @@ static const char *archive_msg(struct archive *a)
     return m ? m : "unknown error";
 }
 
+/* ------------------------------------------------------------------ */
+/* JSON lines over max_field, dropped while reading */
+
+/* The line being read and the over-long lines found so far.  A line is
+ * kept until it is longer than max_field + 4 bytes (a BOM and a '\r' do not
+ * count toward the limit); then its bytes are dropped as they arrive, and
+ * only its '\n' is kept, so memory holds at most max_field + 4 bytes of it
+ * plus one read block, whatever its length. */
+typedef struct line_limit {
+    size_t max;             /* opts.max_field */
+    uint64_t line;          /* number of the line being read (1-based) */
+    size_t start;           /* its offset in the buffer, while kept */
+    int dropping;           /* its bytes are being dropped */
+    int bom, blank;         /* it is line 1 starting with a BOM; only ' ', '\t', '\r' so far (after a BOM) */
+    size_t seen;            /* its bytes so far, while dropping (saturating) */
+    char last;              /* its last byte so far */
+    bench_longline *list;   /* [n] over-long lines, in order */
+    size_t n, cap;
+} line_limit;
+
+static int blank_bytes(const char *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (p[i] != ' ' && p[i] != '\t' && p[i] != '\r')
+            return 0;
+    return 1;
+}
+
+/* The kept line p[0..n) got too long: drop it from here on. */
+static void drop_begin(line_limit *ll, const char *p, size_t n)
+{
+    ll->dropping = 1;
+    ll->bom = ll->line == 1 && n >= 3 && memcmp(p, "\xEF\xBB\xBF", 3) == 0;
+    ll->blank = blank_bytes(p + 3 * ll->bom, n - 3 * ll->bom);
+    ll->seen = n;
+    ll->last = p[n - 1];
+}
+
+static void drop_more(line_limit *ll, const char *p, size_t n)
+{
+    if (!n)
+        return;
+    ll->blank = ll->blank && blank_bytes(p, n);
+    ll->seen = ll->seen > SIZE_MAX - n ? SIZE_MAX : ll->seen + n;
+    ll->last = p[n - 1];
+}
+
+/* The dropped line ended: record it (a blank line is skipped by the parser
+ * anyway) with the length bench_json_next would have measured. */
+static void drop_end(line_limit *ll)
+{
+    if (!ll->blank) {
+        if (ll->n == ll->cap) {
+            ll->cap = ll->cap ? 2 * ll->cap : 8;
+            ll->list = xrealloc(ll->list, ll->cap * sizeof *ll->list);
+        }
+        size_t len = ll->seen - (ll->last == '\r') - 3 * (size_t)ll->bom;
+        ll->list[ll->n++] = (bench_longline){ll->line, len};
+    }
+    ll->dropping = 0;
+}
+
+/* Account for buf[from, to), just read; returns the new end of the kept
+ * data (bytes of over-long lines removed). */
+static size_t limit_lines(line_limit *ll, char *buf, size_t from, size_t to)
+{
+    size_t w = from;
+    for (size_t i = from; i < to;) {
+        char *nl = memchr(buf + i, '\n', to - i);
+        size_t end = nl ? (size_t)(nl - buf) : to;
+        if (ll->dropping) {
+            drop_more(ll, buf + i, end - i);
+        } else {
+            memmove(buf + w, buf + i, end - i);
+            w += end - i;
+            if (w - ll->start > ll->max + 4) {
+                drop_begin(ll, buf + ll->start, w - ll->start);
+                w = ll->start;
+            }
+        }
+        if (!nl)
+            break;
+        if (ll->dropping)
+            drop_end(ll);
+        buf[w++] = '\n';
+        ll->line++;
+        ll->start = w;
+        i = end + 1;
+    }
+    return w;
+}
+
 /* The rest of a's current entry into a malloc'd NUL-terminated buffer of
- * at most max_bytes. */
-static int read_entry(bench_ctx *c, struct archive *a, const char *where, char **out, size_t *outlen)
+ * at most max_bytes.  With ll (a JSON-lines source), lines longer than
+ * max_field are dropped as they are read and listed in ll. */
+static int read_entry(bench_ctx *c, struct archive *a, const char *where, line_limit *ll, char **out, size_t *outlen)
 {
     size_t cap = READ_BLOCK, len = 0;
-    char *buf = malloc(cap + 1);
+    char *buf = malloc(cap + 2);
     if (!buf)
         return mn_errf(c->err, MN_ENOMEM, "%s: out of memory", where);
     for (;;) {
@@ -374,7 +487,7 @@ static int read_entry(bench_ctx *c, struct archive *a, const char *where, char *
             size_t ncap = cap * 2;
             if (ncap > c->o.max_bytes + READ_BLOCK)
                 ncap = c->o.max_bytes + READ_BLOCK;
-            char *nb = ncap > cap ? realloc(buf, ncap + 1) : NULL;
+            char *nb = ncap > cap ? realloc(buf, ncap + 2) : NULL;
             if (!nb) {
                 free(buf);
                 return mn_errf(c->err, MN_ENOMEM, "%s: out of memory reading %zu bytes", where, ncap);
@@ -382,7 +495,10 @@ static int read_entry(bench_ctx *c, struct archive *a, const char *where, char *
             buf = nb;
             cap = ncap;
         }
-        la_ssize_t r = archive_read_data(a, buf + len, cap - len);
+        /* archive_read_data fills all it is given: a block at a time, so
+         * that an over-long line is dropped before it fills the buffer */
+        size_t want = ll && cap - len > READ_BLOCK ? READ_BLOCK : cap - len;
+        la_ssize_t r = archive_read_data(a, buf + len, want);
         if (r < 0) {
             int rc = mn_errf(c->err, archive_code(a), "%s: byte %zu: archive error: %s", where, len, archive_msg(a));
             free(buf);
@@ -390,16 +506,29 @@ static int read_entry(bench_ctx *c, struct archive *a, const char *where, char *
         }
         if (r == 0)
             break;
-        len += (size_t)r;
+        len = ll ? limit_lines(ll, buf, len, len + (size_t)r) : len + (size_t)r;
         if (len > c->o.max_bytes) {
             free(buf);
             return mn_errf(c->err, MN_ERANGE, "%s: larger than the limit of %zu bytes", where, c->o.max_bytes);
         }
     }
+    if (ll && ll->dropping) { /* a last line without '\n': keep one, so the parser meets it */
+        drop_end(ll);
+        buf[len++] = '\n'; /* room: the buffer has cap + 2 bytes */
+    }
     buf[len] = 0;
     *out = buf;
     *outlen = len;
     return 0;
+}
+
+/* Does kind k parse a source of this name (compression suffix stripped) as
+ * JSON lines? */
+static int json_lines(const bench_kind *k, const char *name)
+{
+    return k->json_lines == LINES_ALWAYS ||
+           (k->json_lines == LINES_BY_NAME && (bench_ends_with(name, ".jsonl") || bench_ends_with(name, ".ndjson") ||
+                                               bench_ends_with(name, ".json")));
 }
 
 static struct archive *reader_new(const bench_ctx *c, int containers)
@@ -417,8 +546,9 @@ static struct archive *reader_new(const bench_ctx *c, int containers)
     return a;
 }
 
-/* Decompress a "x.jsonl.gz" member's bytes in place of *data. */
-static int decompress_member(bench_ctx *c, const char *where, char **data, size_t *len)
+/* Decompress a "x.jsonl.gz" member's bytes in place of *data (ll as for
+ * read_entry). */
+static int decompress_member(bench_ctx *c, const char *where, line_limit *ll, char **data, size_t *len)
 {
     struct archive *a = reader_new(c, 0);
     struct archive_entry *e;
@@ -433,7 +563,7 @@ static int decompress_member(bench_ctx *c, const char *where, char **data, size_
     } else if (r < ARCHIVE_WARN) {
         rc = mn_errf(c->err, MN_EFORMAT, "%s: archive error: %s", where, archive_msg(a));
     } else {
-        rc = read_entry(c, a, where, &out, &olen);
+        rc = read_entry(c, a, where, ll, &out, &olen);
     }
     archive_read_free(a);
     if (rc < 0)
@@ -444,13 +574,23 @@ static int decompress_member(bench_ctx *c, const char *where, char **data, size_
     return 0;
 }
 
-static void members_push(member_list *ml, char *where, char *name, char *data, size_t len)
+/* Add a member; takes where, name, data and ll's list (ll may be NULL). */
+static void members_push(member_list *ml, char *where, char *name, char *data, size_t len, line_limit *ll)
 {
     if (ml->n == ml->cap) {
         ml->cap = ml->cap ? ml->cap * 2 : 16;
         ml->m = xrealloc(ml->m, ml->cap * sizeof *ml->m);
     }
-    ml->m[ml->n++] = (bench_member){where, name, data, len};
+    ml->m[ml->n++] = (bench_member){where, name, data, len, ll ? ll->list : NULL, ll ? ll->n : 0};
+}
+
+/* A line limit for a source kind k reads under this name, or NULL. */
+static line_limit *line_limit_for(const bench_ctx *c, const bench_kind *k, const char *name, line_limit *ll)
+{
+    if (!json_lines(k, name))
+        return NULL;
+    *ll = (line_limit){.max = c->o.max_field, .line = 1};
+    return ll;
 }
 
 /* Every member of the opened input a (labelled `label`) that fits kind k
@@ -464,7 +604,7 @@ static int collect(bench_ctx *c, const bench_kind *k, struct archive *a, const c
         int compressed;
         if (r == ARCHIVE_EOF && first && archive_format(a) == ARCHIVE_FORMAT_EMPTY) {
             /* an empty file (maybe compressed): a source without rows */
-            members_push(ml, xstrdup(label), strip_compression(label, &compressed), xcalloc(1, 1), 0);
+            members_push(ml, xstrdup(label), strip_compression(label, &compressed), xcalloc(1, 1), 0, NULL);
             return 0;
         }
         if (r == ARCHIVE_EOF)
@@ -473,12 +613,16 @@ static int collect(bench_ctx *c, const bench_kind *k, struct archive *a, const c
             return mn_errf(c->err, archive_code(a), "%s: %s: archive error: %s", label,
                            ml->n ? "after a member" : "at the start", archive_msg(a));
         if (first && archive_format(a) == ARCHIVE_FORMAT_RAW) {
-            char *data;
+            char *data, *name = strip_compression(label, &compressed);
             size_t len;
-            int rc = read_entry(c, a, label, &data, &len);
-            if (rc < 0)
+            line_limit lim, *ll = line_limit_for(c, k, name, &lim);
+            int rc = read_entry(c, a, label, ll, &data, &len);
+            if (rc < 0) {
+                free(name);
+                free(ll ? ll->list : NULL);
                 return rc;
-            members_push(ml, xstrdup(label), strip_compression(label, &compressed), data, len);
+            }
+            members_push(ml, xstrdup(label), name, data, len, ll);
             return 0;
         }
         const char *mname = archive_entry_pathname(e);
@@ -495,20 +639,22 @@ static int collect(bench_ctx *c, const bench_kind *k, struct archive *a, const c
         int rc = 0;
         char *data = NULL;
         size_t len = 0;
+        line_limit lim, *ll = line_limit_for(c, k, name, &lim);
         if (archive_entry_is_encrypted(e) && !c->o.passphrase)
             rc = mn_errf(c->err, MN_EUNSUPPORTED, "%s: the member is encrypted: give its passphrase (opts.passphrase)",
                          where);
-        if (!rc)
-            rc = read_entry(c, a, where, &data, &len);
+        if (!rc) /* a compressed member's lines are limited once decompressed */
+            rc = read_entry(c, a, where, compressed ? NULL : ll, &data, &len);
         if (!rc && compressed)
-            rc = decompress_member(c, where, &data, &len);
+            rc = decompress_member(c, where, ll, &data, &len);
         if (rc < 0) {
             free(name);
             free(where);
             free(data);
+            free(ll ? ll->list : NULL);
             return rc;
         }
-        members_push(ml, where, name, data, len);
+        members_push(ml, where, name, data, len, ll);
     }
 }
 
@@ -516,7 +662,7 @@ static int collect(bench_ctx *c, const bench_kind *k, struct archive *a, const c
  * malformed source ("no items"). */
 static int parse_member(bench_ctx *c, const bench_kind *k, const bench_member *m)
 {
-    bench_src s = {m->where, m->name, m->data, m->len};
+    bench_src s = {m->where, m->name, m->data, m->len, m->long_lines, m->nlong};
     c->src_rows = 0;
     int rc = k->parse(c, &s);
     if (rc < 0)

@@ -13,12 +13,22 @@
 
 #include "bench/loader.h" /* bench_load_opts, bench_set */
 
+/* A line of a JSON-lines source longer than opts.max_field: found while
+ * the source was read, its bytes were dropped there (only its '\n' kept, so
+ * line numbers hold) and bench_json_next reports it at its place. */
+typedef struct bench_longline {
+    uint64_t line;      /* 1-based line number */
+    size_t len;         /* its length as bench_json_next measures it (saturating) */
+} bench_longline;
+
 /* One file or archive member, read whole. */
 typedef struct bench_src {
     const char *where;  /* "FILE" or "FILE:MEMBER", for messages and provenance */
     const char *name;   /* member name or file path without its compression suffix */
     const char *data;   /* [len] decompressed contents, borrowed */
     size_t len;
+    const bench_longline *long_lines; /* [nlong] in line order: dropped while reading */
+    size_t nlong;
 } bench_src;
 
 /* Id -> item index, for the duplicate check (open addressing). */
@@ -62,6 +72,7 @@ int bench_emit(bench_ctx *c, const bench_src *s, uint64_t line, bench_item *it);
 typedef struct bench_lines {
     const char *p, *end;
     uint64_t line;
+    size_t next_long;   /* next entry of the source's long_lines */
 } bench_lines;
 void bench_lines_init(bench_lines *it, const bench_src *s);
 int bench_json_next(bench_ctx *c, const bench_src *s, bench_lines *it, json_t **obj, uint64_t *line);

@@ -8,7 +8,11 @@
  *                [--stopwords none|en] [--on-error fail|skip] [--batch N]
  *                INPUT...
  *
- * Without --tokenizer, --chunk-tokens and --overlap count words.  Progress
+ * Without --tokenizer, --chunk-tokens and --overlap count words.  Adding
+ * inputs to an existing DB needs none of the chunking and analyzer flags:
+ * those not given take the DB's recorded values (a DB built with
+ * --tokenizer needs that tokenizer again, as the file itself is not kept);
+ * a flag given with another value than the DB's is an error.  Progress
  * goes to stderr (util/progress.h): on a terminal a bar over the inputs'
  * bytes with MB/s and ETA, else a log line every 10 s (documents, chunks,
  * duplicates), and a final summary; skipped records (--on-error skip) are
@@ -53,14 +57,14 @@ static void log_skip(void *ctx, const mn_err *why)
 
 static const arg_spec spec[] = {
     {"db", 1, "DB directory (created if missing)"},
-    {"shards", 1, "number of shards of a new DB (default 1; an existing DB keeps its own)"},
+    {"shards", 1, "number of shards of a new DB (default 1; an existing DB keeps its own: see mnemo reshard)"},
     {"tokenizer", 1, "tokenizer.json: chunk by tokens (default: by words)"},
-    {"chunk-tokens", 1, "tokens (or words) per chunk (default 256)"},
-    {"overlap", 1, "tokens (or words) shared by consecutive chunks (default 32)"},
-    {"text-field", 1, "JSONL field holding the text (default text)"},
-    {"id-field", 1, "JSONL field holding the document id (default id)"},
-    {"stem", 1, "none|porter (default none)"},
-    {"stopwords", 1, "none|en (default none)"},
+    {"chunk-tokens", 1, "tokens (or words) per chunk (default 256, or the DB's)"},
+    {"overlap", 1, "tokens (or words) shared by consecutive chunks (default 32, or the DB's)"},
+    {"text-field", 1, "JSONL field holding the text (default text, or the DB's)"},
+    {"id-field", 1, "JSONL field holding the document id (default id, or the DB's)"},
+    {"stem", 1, "none|porter (default none, or the DB's)"},
+    {"stopwords", 1, "none|en (default none, or the DB's)"},
     {"on-error", 1, "fail|skip a bad record (default fail)"},
     {"batch", 1, "documents per commit (default 10000; also every 32 MiB)"},
     {"help", 0, "show this help"},
@@ -68,12 +72,30 @@ static const arg_spec spec[] = {
 #define NSPEC ((int)(sizeof spec / sizeof spec[0]))
 #define SYNOPSIS "--db DIR [--shards S] [--tokenizer FILE] [--chunk-tokens N --overlap N] INPUT..."
 
+/* The options whose flags were typed: the others take an existing DB's
+ * recorded values (a new DB: the defaults). */
+static unsigned given_flags(const args *a)
+{
+    static const struct { const char *flag; unsigned bit; } F[] = {
+        {"tokenizer", INGEST_GIVEN_TOKENIZER},   {"chunk-tokens", INGEST_GIVEN_CHUNK_SIZE},
+        {"overlap", INGEST_GIVEN_OVERLAP},       {"text-field", INGEST_GIVEN_TEXT_FIELD},
+        {"id-field", INGEST_GIVEN_ID_FIELD},     {"stem", INGEST_GIVEN_STEM},
+        {"stopwords", INGEST_GIVEN_STOP},
+    };
+    unsigned given = 0;
+    for (size_t i = 0; i < sizeof F / sizeof F[0]; i++)
+        if (args_get(a, F[i].flag))
+            given |= F[i].bit;
+    return given;
+}
+
 static int parse_opts(const args *a, ingest_opts *o, mn_err *err)
 {
     long v;
     int rc;
     const char *s;
     ingest_opts_default(o);
+    o->given = given_flags(a);
     v = 0;
     if ((rc = args_int(a, "shards", 1, 4096, &v, err)))
         return rc;
@@ -86,7 +108,8 @@ static int parse_opts(const args *a, ingest_opts *o, mn_err *err)
     if ((rc = args_int(a, "overlap", 0, 1L << 24, &v, err)))
         return rc;
     o->overlap = (size_t)v;
-    if (o->overlap >= o->chunk_size)
+    /* with one of the two left to the DB, ingest checks the pair it gets */
+    if ((o->given & INGEST_GIVEN_CHUNK_SIZE) && (o->given & INGEST_GIVEN_OVERLAP) && o->overlap >= o->chunk_size)
         return mn_errf(err, MN_EUSAGE, "--overlap %zu must be smaller than --chunk-tokens %zu", o->overlap,
                        o->chunk_size);
     v = INGEST_BATCH_DEFAULT;

@@ -14,6 +14,7 @@ int cmd_embed(int argc, char **argv);      /* cli/cmd_model.c */
 int cmd_embed_db(int argc, char **argv);   /* cli/cmd_embed_db.c: embed --db */
 int cmd_inspect(int argc, char **argv);    /* cli/cmd_inspect.c */
 int cmd_ingest(int argc, char **argv);     /* cli/cmd_ingest.c */
+int cmd_reshard(int argc, char **argv);    /* cli/cmd_reshard.c */
 int cmd_search(int argc, char **argv);     /* cli/cmd_search.c */
 int cmd_stats(int argc, char **argv);      /* cli/cmd_search.c */
 int cmd_eval(int argc, char **argv);       /* cli/cmd_eval.c */

@@ -31,6 +31,9 @@ struct docsource {
     docsource_opts opts;   /* field names point at the owned copies below */
     char *text_field, *id_field;
     struct archive *a;     /* the input */
+    const void *mem;       /* docsource_open_memory's buffer (borrowed), else NULL */
+    size_t mem_len;
+    int raw_only;          /* the input was reopened as a single file (no tar/zip) */
     int state;
     int final_rc;          /* ST_FINAL: what every later call returns */
     mn_err final_err;
@@ -87,6 +90,22 @@ static doc_kind classify(const char *name, int *compressed)
     if (ends_with(name, n, ".wet"))
         return DOC_WET;
     return 0;
+}
+
+/* Does the name say tar ("x.tar", "x.tar.gz", "x.tgz", ...)? */
+static int name_says_tar(const char *name)
+{
+    static const char *const SHORT[] = {".tgz", ".taz", ".tbz", ".tbz2", ".tb2", ".txz", ".tlz", ".tzst", ".tZ"};
+    size_t n = strlen(name);
+    for (size_t i = 0; i < sizeof SHORT / sizeof SHORT[0]; i++)
+        if (ends_with(name, n, SHORT[i]))
+            return 1;
+    for (size_t i = 0; i < sizeof COMPRESSED / sizeof COMPRESSED[0]; i++)
+        if (ends_with(name, n, COMPRESSED[i])) {
+            n -= strlen(COMPRESSED[i]);
+            break;
+        }
+    return ends_with(name, n, ".tar");
 }
 
 static int is_junk(const char *name)
@@ -190,6 +209,36 @@ static int source_error(docsource *ds, mn_err *err)
     return finish(ds, err->code, err);
 }
 
+/* (Re)open the input (the file ds->source, or ds->mem): containers (tar,
+ * zip) and single files, or with raw_only single files only.  Returns
+ * libarchive's status; the reader is ds->a either way. */
+static int reader_open(docsource *ds, int raw_only)
+{
+    if (ds->a)
+        archive_read_free(ds->a);
+    ds->a = archive_read_new();
+    ds->raw_only = raw_only;
+    ds->headers = 0;
+    support_filters(ds->a);
+    if (!raw_only) {
+        archive_read_support_format_tar(ds->a);
+        archive_read_support_format_zip(ds->a);
+    }
+    archive_read_support_format_empty(ds->a);
+    archive_read_support_format_raw(ds->a);
+    if (ds->mem)
+        return archive_read_open_memory(ds->a, ds->mem, ds->mem_len);
+    return archive_read_open_filename(ds->a, ds->source, DS_BLOCK);
+}
+
+/* The input could not be opened: the final error. */
+static int open_error(docsource *ds, const char *pos, mn_err *err)
+{
+    mn_errf(err, ds->mem ? MN_EFORMAT : archive_code(ds->a), "%s: %s (compressed byte %" PRId64 "): archive error: %s",
+            ds->source, pos, (int64_t)archive_filter_bytes(ds->a, -1), archive_msg(ds->a));
+    return finish(ds, err->code, err);
+}
+
 /* ------------------------------------------------------------------ */
 /* members */
 
@@ -251,6 +300,17 @@ static int next_member(docsource *ds, mn_err *err)
     for (;;) {
         struct archive_entry *e;
         int r = archive_read_next_header(ds->a, &e);
+        if (r == ARCHIVE_EOF && ds->headers == 0 && !ds->raw_only &&
+            (archive_format(ds->a) & ARCHIVE_FORMAT_BASE_MASK) == ARCHIVE_FORMAT_TAR && !name_says_tar(ds->source)) {
+            /* libarchive's tar reader outbids the raw one on an all-zero
+             * first block (an empty tar's end marker), so data that merely
+             * starts with 512 zero bytes reads as an empty archive.  Unless
+             * the name says tar, read the input again as one (maybe
+             * compressed) file. */
+            if (reader_open(ds, 1) != ARCHIVE_OK)
+                return open_error(ds, "at the start", err);
+            continue;
+        }
         if (r == ARCHIVE_EOF)
             return finish(ds, 0, NULL);
         if (r < ARCHIVE_WARN) {
@@ -503,12 +563,6 @@ static int ds_new(const char *name, const docsource_opts *opts, docsource **out,
     if (!o.max_record)
         o.max_record = DOCSOURCE_MAX_RECORD_DEFAULT;
     ds->opts = o;
-    ds->a = archive_read_new();
-    support_filters(ds->a);
-    archive_read_support_format_tar(ds->a);
-    archive_read_support_format_zip(ds->a);
-    archive_read_support_format_empty(ds->a);
-    archive_read_support_format_raw(ds->a);
     *out = ds;
     return 0;
 }
@@ -525,9 +579,8 @@ int docsource_open(const char *path, const docsource_opts *opts, docsource **out
     int rc = ds_new(path, opts, &ds, err);
     if (rc < 0)
         return rc;
-    if (archive_read_open_filename(ds->a, path, DS_BLOCK) != ARCHIVE_OK) {
-        rc = mn_errf(err, archive_code(ds->a), "%s: at the start (compressed byte %" PRId64 "): archive error: %s", path,
-                     (int64_t)archive_filter_bytes(ds->a, -1), archive_msg(ds->a));
+    if (reader_open(ds, 0) != ARCHIVE_OK) {
+        rc = open_error(ds, "at the start", err);
         docsource_close(ds);
         return rc;
     }
@@ -543,8 +596,10 @@ int docsource_open_memory(const char *name, const void *buf, size_t len, const d
     int rc = ds_new(name, opts, &ds, err);
     if (rc < 0)
         return rc;
-    if (archive_read_open_memory(ds->a, buf, len) != ARCHIVE_OK) {
-        rc = mn_errf(err, MN_EFORMAT, "%s: at the start: archive error: %s", name, archive_msg(ds->a));
+    ds->mem = buf;
+    ds->mem_len = len;
+    if (reader_open(ds, 0) != ARCHIVE_OK) {
+        rc = open_error(ds, "at the start", err);
         docsource_close(ds);
         return rc;
     }

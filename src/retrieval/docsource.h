@@ -14,7 +14,11 @@
  * optionally followed by a compression suffix (a member "x.jsonl.gz" inside
  * a tar is decompressed on the fly).  Other members (and directories,
  * links, macOS "._*" resource forks) are skipped and counted.  A top-level
- * file that is no archive and has none of these names is an error.
+ * file that is no archive and has none of these names is an error.  The
+ * container is told by content, except that data starting with a zero
+ * block (which libarchive takes for an empty tar) is an empty tar only when
+ * the name says tar (.tar, .tar.gz, .tgz, ...); otherwise it is read as one
+ * (maybe compressed) file of the type its name gives.
  *
  * Everything streams: memory is bounded by opts.max_record (one line, one
  * WET body, one .txt member) plus libarchive's buffers, whatever the file

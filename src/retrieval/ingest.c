@@ -2,21 +2,21 @@
 #include "retrieval/ingest.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "model/tokenizer.h"
 #include "retrieval/chunker.h"
+#include "retrieval/ingest_int.h" /* the writer half, shared with reshard.c */
 #include "retrieval/manifest.h"
 #include "retrieval/postings.h"
 #include "retrieval/store.h"
+#include "util/dirlock.h" /* dirlock_take, dirlock_release */
 #include "util/hash.h"
 #include "util/mapfile.h"
 
@@ -54,8 +54,9 @@ typedef struct termmap {
     size_t arena_len, arena_cap;
 } termmap;
 
-typedef struct ingest {
+struct ingest {
     const char *dir;
+    dirlock *lock;
     db_config cfg;
     uint32_t S;
     store **sh;
@@ -68,6 +69,11 @@ typedef struct ingest {
     analyzer_tokens toks;
     pending *pend;
     size_t npend, cappend;
+    /* the document of the last queued chunk: its id and member are in the
+     * arena once, shared by its chunks (valid while ref_set) */
+    int ref_set;
+    uint64_t ref_in, ref_doc;
+    size_t ref_id_off, ref_id_len, ref_mem_off, ref_mem_len;
     pdoc *docs;
     size_t ndocs, capdocs;
     char *arena;
@@ -81,7 +87,7 @@ typedef struct ingest {
     docsource *cur;        /* the input being read, or NULL */
     struct timespec t0;
     const ingest_opts *o;
-} ingest;
+};
 
 static int pos_after(uint64_t ai, uint64_t ad, uint64_t bi, uint64_t bd)
 {
@@ -334,14 +340,40 @@ static double elapsed(const ingest *g)
     return (double)(t.tv_sec - g->t0.tv_sec) + 1e-9 * (double)(t.tv_nsec - g->t0.tv_nsec);
 }
 
-static int flush(ingest *g, uint64_t end_in, uint64_t end_doc, mn_err *err)
+/* Count a commit made outside apply_shard, with the crash test hook. */
+static void commit_done(ingest *g)
+{
+    g->prog.commits++;
+    if (g->crash_after > 0 && (long)g->prog.commits == g->crash_after)
+        _exit(137);
+}
+
+/* A failed batch: add the shard and the batch to the store's message (a
+ * full disk says there what is free) and, for a full disk, what to do. */
+static int batch_error(const ingest *g, uint32_t sh, uint64_t end_in, uint64_t end_doc, mn_err *err)
+{
+    char why[MN_ERR_MSG_MAX], batch[PATH_MAX + 96] = "";
+    snprintf(why, sizeof why, "%s", err->msg);
+    if (end_doc && end_in < g->ninputs)
+        snprintf(batch, sizeof batch, ", batch up to document %llu of %s", (unsigned long long)end_doc,
+                 g->inputs[end_in]);
+    else if (end_in > 0 && end_in <= g->ninputs)
+        snprintf(batch, sizeof batch, ", batch to the end of %s", g->inputs[end_in - 1]);
+    return mn_errf(err, err->code, "%s (shard %u of %u%s)%s", why, sh, g->S, batch,
+                   err->code == MN_ENOSPACE
+                       ? "; the batches committed before are kept: make room, then rerun the same command to resume"
+                       : "");
+}
+
+int ingest_writer_flush(ingest *g, uint64_t end_in, uint64_t end_doc, mn_err *err)
 {
     for (uint32_t s = 0; s < g->S; s++) {
         int rc = apply_shard(g, s, end_in, end_doc, err);
         if (rc)
-            return rc;
+            return batch_error(g, s, end_in, end_doc, err);
     }
     g->npend = g->ndocs = g->arena_len = 0;
+    g->ref_set = 0;
     g->prog.seconds = elapsed(g);
     docsource_stats ds = {0};
     if (g->cur)
@@ -352,6 +384,102 @@ static int flush(ingest *g, uint64_t end_in, uint64_t end_doc, mn_err *err)
     return 0;
 }
 
+void ingest_writer_add(ingest *g, const store_chunk *c)
+{
+    uint64_t h = hash64(c->text, c->text_len, SEED_TEXT);
+    uint32_t sh = (uint32_t)(h % g->S);
+    if (!pos_after(c->input, c->doc, g->meta[sh].prog_input, g->meta[sh].prog_doc))
+        return; /* this shard already holds the document's chunks */
+    if (!g->ref_set || g->ref_in != c->input || g->ref_doc != c->doc) {
+        g->ref_id_off = arena_add(g, c->doc_id, c->doc_id_len);
+        g->ref_id_len = c->doc_id_len;
+        g->ref_mem_off = 0;
+        g->ref_mem_len = SIZE_MAX;
+        if (c->member) {
+            g->ref_mem_len = c->member_len;
+            g->ref_mem_off = arena_add(g, c->member, c->member_len);
+        }
+        g->ref_set = 1;
+        g->ref_in = c->input;
+        g->ref_doc = c->doc;
+    }
+    if (g->npend == g->cappend) {
+        g->cappend = g->cappend ? 2 * g->cappend : 1024;
+        g->pend = xrealloc(g->pend, g->cappend * sizeof *g->pend);
+    }
+    pending *p = &g->pend[g->npend++];
+    *p = (pending){.input = c->input, .doc = c->doc, .line = c->line, .record = c->record, .offset = c->offset,
+                   .index = c->index, .kind = c->kind, .hash = h, .shard = sh,
+                   .text_off = arena_add(g, c->text, c->text_len), .text_len = c->text_len,
+                   .id_off = g->ref_id_off, .id_len = g->ref_id_len, .member_off = g->ref_mem_off,
+                   .member_len = g->ref_mem_len};
+}
+
+void ingest_writer_pending(const ingest *g, size_t *chunks, size_t *bytes)
+{
+    *chunks = g->npend;
+    *bytes = g->arena_len;
+}
+
+void ingest_writer_set_work(ingest *g, uint64_t done, uint64_t total)
+{
+    g->in_before = done;
+    g->prog.in_done = done;
+    g->prog.in_total = total;
+}
+
+int ingest_writer_set_counters(ingest *g, uint64_t docs, uint64_t bytes, uint64_t dups, mn_err *err)
+{
+    store *s = g->sh[0];
+    store_meta m = g->meta[0];
+    m.docs = docs;
+    m.bytes = bytes;
+    m.dups = dups;
+    int rc = store_begin(s, 1, err);
+    if (rc)
+        return rc;
+    if ((rc = store_meta_put(s, &m, err)) || (rc = store_commit(s, err))) {
+        store_abort(s);
+        return rc;
+    }
+    g->meta[0] = m;
+    commit_done(g);
+    return 0;
+}
+
+int ingest_writer_kv_put(ingest *g, uint32_t s, const char *key, const char *val, mn_err *err)
+{
+    int rc = store_begin(g->sh[s], 1, err);
+    if (rc)
+        return rc;
+    if ((rc = store_kv_put(g->sh[s], key, val, strlen(val), err)) || (rc = store_commit(g->sh[s], err))) {
+        store_abort(g->sh[s]);
+        return rc;
+    }
+    commit_done(g);
+    return 0;
+}
+
+uint32_t ingest_writer_shards(const ingest *g)
+{
+    return g->S;
+}
+
+const store_meta *ingest_writer_meta(const ingest *g, uint32_t s)
+{
+    return &g->meta[s];
+}
+
+const ingest_progress *ingest_writer_counters(const ingest *g)
+{
+    return &g->prog;
+}
+
+int ingest_writer_manifest(ingest *g, mn_err *err)
+{
+    return manifest_write(g->dir, &g->cfg, (const char *const *)g->inputs, g->ninputs, g->meta, err);
+}
+
 /* ---- reading ---- */
 
 static int add_doc(ingest *g, uint64_t in, uint64_t dn, const docsource_doc *d, mn_err *err)
@@ -359,32 +487,14 @@ static int add_doc(ingest *g, uint64_t in, uint64_t dn, const docsource_doc *d, 
     int rc = chunker_split(&g->ch, d->text, d->len, d->id, err);
     if (rc)
         return rc;
-    size_t id_off = 0, id_len = strlen(d->id), mem_off = 0, mem_len = SIZE_MAX;
-    int stored = 0;
-    for (size_t c = 0; c < g->ch.n; c++) {
-        const char *t = chunker_text(&g->ch, d->text, c);
-        size_t tl = g->ch.chunk[c].len;
-        uint64_t h = hash64(t, tl, SEED_TEXT);
-        uint32_t sh = (uint32_t)(h % g->S);
-        if (!pos_after(in, dn, g->meta[sh].prog_input, g->meta[sh].prog_doc))
-            continue; /* this shard already holds the document's chunks */
-        if (!stored) {
-            id_off = arena_add(g, d->id, id_len);
-            if (d->member) {
-                mem_len = strlen(d->member);
-                mem_off = arena_add(g, d->member, mem_len);
-            }
-            stored = 1;
-        }
-        if (g->npend == g->cappend) {
-            g->cappend = g->cappend ? 2 * g->cappend : 1024;
-            g->pend = xrealloc(g->pend, g->cappend * sizeof *g->pend);
-        }
-        pending *p = &g->pend[g->npend++];
-        *p = (pending){.input = in, .doc = dn, .line = d->line, .record = d->record, .offset = d->offset,
-                       .index = c, .kind = (uint64_t)d->kind, .hash = h, .shard = sh,
-                       .text_off = arena_add(g, t, tl), .text_len = tl, .id_off = id_off, .id_len = id_len,
-                       .member_off = mem_off, .member_len = mem_len};
+    store_chunk c = {.input = in, .doc = dn, .line = d->line, .record = d->record, .offset = d->offset,
+                     .kind = (uint64_t)d->kind, .doc_id = d->id, .doc_id_len = strlen(d->id), .member = d->member,
+                     .member_len = d->member ? strlen(d->member) : 0};
+    for (size_t i = 0; i < g->ch.n; i++) {
+        c.index = i;
+        c.text = chunker_text(&g->ch, d->text, i);
+        c.text_len = g->ch.chunk[i].len;
+        ingest_writer_add(g, &c);
     }
     if (g->ndocs == g->capdocs) {
         g->capdocs = g->capdocs ? 2 * g->capdocs : 1024;
@@ -420,7 +530,7 @@ static int ingest_input(ingest *g, size_t in, uint64_t min_in, uint64_t min_doc,
             continue;
         if ((rc = add_doc(g, in, dn, &d, err)))
             break;
-        if ((g->ndocs >= batch || g->arena_len >= INGEST_BATCH_BYTES) && (rc = flush(g, in, dn, err)))
+        if ((g->ndocs >= batch || g->arena_len >= INGEST_BATCH_BYTES) && (rc = ingest_writer_flush(g, in, dn, err)))
             break;
     }
     docsource_close(ds);
@@ -430,33 +540,19 @@ static int ingest_input(ingest *g, size_t in, uint64_t min_in, uint64_t min_doc,
         /* keep the valid documents read before the error */
         mn_err keep = *err;
         uint64_t last = g->ndocs ? g->docs[g->ndocs - 1].doc : 0;
-        if (g->ndocs && flush(g, in, last, err))
+        if (g->ndocs && ingest_writer_flush(g, in, last, err))
             return err->code;
         *err = keep;
         return rc;
     }
-    return flush(g, in + 1, 0, err);
+    return ingest_writer_flush(g, in + 1, 0, err);
 }
 
 /* ---- setup ---- */
 
-static int lock_db(const char *dir, int *fd, mn_err *err)
-{
-    size_t n = strlen(dir) + 32;
-    char *p = xmalloc(n);
-    snprintf(p, n, "%s/ingest.lock", dir);
-    *fd = open(p, O_RDWR | O_CREAT | O_CLOEXEC, 0666);
-    int rc = 0;
-    if (*fd < 0)
-        rc = mn_errf(err, MN_EIO, "%s: cannot create: %s", p, strerror(errno));
-    else if (flock(*fd, LOCK_EX | LOCK_NB))
-        rc = mn_errf(err, MN_EIO, "%s: another ingest holds this DB (%s)", p, strerror(errno));
-    free(p);
-    return rc;
-}
-
-/* The shard list of inputs: NUL-terminated paths back to back. */
-static int load_inputs(ingest *g, const char *const *given, size_t n, mn_err *err)
+/* The shards' input list (the longest one; they are prefixes of each
+ * other): NUL-terminated paths back to back, into g->inputs. */
+static int read_inputs(ingest *g, mn_err *err)
 {
     const char *best = NULL;
     size_t best_len = 0;
@@ -488,19 +584,22 @@ static int load_inputs(ingest *g, const char *const *given, size_t n, mn_err *er
         o = (size_t)(e - best) + 1;
     }
     free((void *)best);
+    return 0;
+}
+
+int ingest_writer_inputs(ingest *g, const char *const *paths, size_t n, mn_err *err)
+{
+    int rc = read_inputs(g, err);
+    if (rc)
+        return rc;
     for (size_t i = 0; i < n; i++) {
-        char *abs = realpath(given[i], NULL);
-        if (!abs)
-            return mn_errf(err, MN_EIO, "%s: cannot open input: %s", given[i], strerror(errno));
         size_t j = 0;
-        while (j < g->ninputs && strcmp(g->inputs[j], abs))
+        while (j < g->ninputs && strcmp(g->inputs[j], paths[i]))
             j++;
-        if (j < g->ninputs) {
-            free(abs);
+        if (j < g->ninputs)
             continue;
-        }
         g->inputs = xrealloc(g->inputs, (g->ninputs + 1) * sizeof *g->inputs);
-        g->inputs[g->ninputs++] = abs;
+        g->inputs[g->ninputs++] = xstrdup(paths[i]);
     }
     /* record the list in every shard whose list is shorter */
     size_t len = 0;
@@ -531,41 +630,114 @@ static int load_inputs(ingest *g, const char *const *given, size_t n, mn_err *er
             store_abort(g->sh[s]);
     }
     free(buf);
+    g->prog.ninputs = g->ninputs;
     return rc < 0 ? rc : 0;
 }
 
-/* Open (creating) every shard, checking or writing its config. */
-static int open_shards(ingest *g, db_config *asked, mn_err *err)
+/* Options the caller did not give take the values the DB was built with. */
+static int resolve_unset(const ingest *g, const db_config *built, db_config *asked, mn_err *err)
+{
+    unsigned given = g->o->given;
+    if (!(given & INGEST_GIVEN_TOKENIZER) && !g->o->tokenizer_path) {
+        if (strcmp(built->tokenizer, "none"))
+            return mn_errf(err, MN_EUSAGE,
+                           "%s: the DB chunks by tokens (tokenizer.json sha256 %s): give --tokenizer with that file",
+                           g->dir, built->tokenizer);
+        strcpy(asked->tokenizer, built->tokenizer);
+    }
+    if (!(given & INGEST_GIVEN_CHUNK_SIZE))
+        asked->chunk_size = built->chunk_size;
+    if (!(given & INGEST_GIVEN_OVERLAP))
+        asked->overlap = built->overlap;
+    if (!(given & INGEST_GIVEN_TEXT_FIELD))
+        strcpy(asked->text_field, built->text_field);
+    if (!(given & INGEST_GIVEN_ID_FIELD))
+        strcpy(asked->id_field, built->id_field);
+    if ((given & (INGEST_GIVEN_STEM | INGEST_GIVEN_STOP)) != (INGEST_GIVEN_STEM | INGEST_GIVEN_STOP)) {
+        analyzer_config b, a = g->o->analyzer;
+        int rc = analyzer_config_parse(built->analyzer, g->dir, &b, err);
+        if (rc)
+            return rc;
+        if (!(given & INGEST_GIVEN_STEM))
+            a.stem = b.stem;
+        if (!(given & INGEST_GIVEN_STOP))
+            a.stop = b.stop;
+        analyzer_config_string(&a, asked->analyzer);
+    }
+    return 0;
+}
+
+/* The existing DB's configuration (shard 0) into *built: 1, or 0 when
+ * there is none yet.  Refuses (MN_EMISMATCH) the output of an unfinished
+ * reshard unless reshard_of is set. */
+static int read_built(ingest *g, const char *path, const char *reshard_of, db_config *built, mn_err *err)
+{
+    struct stat st;
+    store *s0;
+    if (stat(path, &st))
+        return 0;
+    int rc = store_open(path, 0, &s0, err);
+    if (rc)
+        return rc;
+    const char *v, *done;
+    size_t len, dlen;
+    if (!(rc = store_begin(s0, 0, err))) {
+        rc = store_kv_get(s0, "config", &v, &len, err);
+        if (rc == 1 && !(rc = db_config_decode(v, len, path, built, err)))
+            rc = 1;
+        int r2 = rc == 1 && !reshard_of ? store_kv_get(s0, INGEST_KEY_RESHARD, &v, &len, err) : 0;
+        if (r2 == 1 && (r2 = store_kv_get(s0, INGEST_KEY_RESHARD_DONE, &done, &dlen, err)) == 0)
+            rc = mn_errf(err, MN_EMISMATCH,
+                         "%s: this DB is the output of a `mnemo reshard` that has not finished (%.*s): rerun that "
+                         "reshard first",
+                         g->dir, (int)(len < 400 ? len : 400), v);
+        else if (r2 < 0)
+            rc = r2;
+        store_abort(s0);
+    }
+    store_close(s0);
+    return rc;
+}
+
+/* An existing shard of a reshard's output must name the same source. */
+static int check_reshard_of(store *s, const char *path, const char *reshard_of, mn_err *err)
+{
+    const char *v;
+    size_t len;
+    int rc = store_kv_get(s, INGEST_KEY_RESHARD, &v, &len, err);
+    if (rc < 0)
+        return rc;
+    if (rc == 0 || len != strlen(reshard_of) || memcmp(v, reshard_of, len))
+        return mn_errf(err, MN_EMISMATCH, "%s: holds another DB than this reshard's output (%s)", path, reshard_of);
+    return 0;
+}
+
+/* Open (creating) every shard, checking or writing its config (and, for a
+ * reshard's output, its source marker). */
+static int open_shards(ingest *g, db_config *asked, const char *reshard_of, mn_err *err)
 {
     char path[PATH_MAX + 32];
-    store *s0;
     int rc;
     db_shard_path(g->dir, 0, path, sizeof path);
-    struct stat st;
-    int exists = stat(path, &st) == 0;
+    db_config built;
+    int exists = read_built(g, path, reshard_of, &built, err);
+    if (exists < 0)
+        return exists;
     uint32_t S = asked->nshards;
     if (exists) {
-        if ((rc = store_open(path, 0, &s0, err)))
+        if ((rc = resolve_unset(g, &built, asked, err)))
             return rc;
-        const char *v;
-        size_t len;
-        db_config built;
-        if (!(rc = store_begin(s0, 0, err))) {
-            rc = store_kv_get(s0, "config", &v, &len, err);
-            if (rc == 1)
-                rc = db_config_decode(v, len, path, &built, err);
-            else if (rc == 0)
-                exists = 0;
-            store_abort(s0);
-        }
-        store_close(s0);
-        if (rc < 0)
+        if (asked->nshards && asked->nshards != built.nshards)
+            return mn_errf(err, MN_EMISMATCH,
+                           "%s: the DB was built with --shards %u; this run asks for %u (`mnemo reshard` copies a "
+                           "DB into another number of shards)",
+                           g->dir, built.nshards, asked->nshards);
+        if ((rc = db_config_check(&built, asked, g->dir, err)))
             return rc;
-        if (exists) {
-            if ((rc = db_config_check(&built, asked, g->dir, err)))
-                return rc;
-            S = built.nshards;
-        }
+        S = built.nshards;
+    } else if (asked->overlap >= asked->chunk_size) {
+        return mn_errf(err, MN_EUSAGE, "--overlap %u must be smaller than --chunk-tokens %u", asked->overlap,
+                       asked->chunk_size);
     }
     if (!S)
         S = 1;
@@ -582,13 +754,16 @@ static int open_shards(ingest *g, db_config *asked, mn_err *err)
             break;
         const char *v;
         size_t len;
-        db_config built;
         rc = store_kv_get(g->sh[i], "config", &v, &len, err);
-        if (rc == 1 && !(rc = db_config_decode(v, len, path, &built, err)))
-            rc = db_config_check(&built, &g->cfg, g->dir, err);
-        else if (rc == 0 && !(rc = store_kv_put(g->sh[i], "config", enc, strlen(enc), err))) {
+        if (rc == 1) {
+            if (!(rc = db_config_decode(v, len, path, &built, err)) &&
+                !(rc = db_config_check(&built, &g->cfg, g->dir, err)) && reshard_of)
+                rc = check_reshard_of(g->sh[i], path, reshard_of, err);
+        } else if (rc == 0 && !(rc = store_kv_put(g->sh[i], "config", enc, strlen(enc), err))) {
             store_meta m = {.shard = i, .nshards = S};
             rc = store_meta_put(g->sh[i], &m, err);
+            if (!rc && reshard_of)
+                rc = store_kv_put(g->sh[i], INGEST_KEY_RESHARD, reshard_of, strlen(reshard_of), err);
         }
         if (rc >= 0 && (rc = store_meta_get(g->sh[i], &g->meta[i], err)) == 1 &&
             (g->meta[i].shard != i || g->meta[i].nshards != S))
@@ -610,17 +785,20 @@ void ingest_opts_default(ingest_opts *o)
     o->overlap = CHUNK_OVERLAP_DEFAULT;
     o->on_error = DOCSOURCE_FAIL;
     o->batch_docs = INGEST_BATCH_DEFAULT;
+    o->given = INGEST_GIVEN_ALL;
 }
 
+/* The configuration the options ask for (unset ones at their defaults;
+ * overlap < chunk size is checked once the DB's values are known). */
 static int make_config(const ingest_opts *o, db_config *c, mn_err *err)
 {
     memset(c, 0, sizeof *c);
     c->nshards = o->shards;
     if (o->shards > DB_MAX_SHARDS)
         return mn_errf(err, MN_EUSAGE, "--shards: %u is over the limit of %d", o->shards, DB_MAX_SHARDS);
-    if (o->chunk_size < 1 || o->chunk_size > UINT32_MAX || o->overlap >= o->chunk_size)
-        return mn_errf(err, MN_EUSAGE, "--overlap %zu must be smaller than --chunk-tokens %zu (>= 1)", o->overlap,
-                       o->chunk_size);
+    if (o->chunk_size < 1 || o->chunk_size > UINT32_MAX || o->overlap > UINT32_MAX)
+        return mn_errf(err, MN_EUSAGE, "--chunk-tokens %zu / --overlap %zu: out of range", o->chunk_size,
+                       o->overlap);
     c->chunk_size = (uint32_t)o->chunk_size;
     c->overlap = (uint32_t)o->overlap;
     analyzer_config_string(&o->analyzer, c->analyzer);
@@ -643,70 +821,131 @@ static int make_config(const ingest_opts *o, db_config *c, mn_err *err)
     return 0;
 }
 
+int ingest_writer_lock(const char *dir, const ingest_opts *o, const char *what, ingest **out, mn_err *err)
+{
+    *out = NULL;
+    ingest *g = xcalloc(1, sizeof *g);
+    g->dir = dir;
+    g->o = o;
+    g->an = o->analyzer;
+    clock_gettime(CLOCK_MONOTONIC, &g->t0);
+    const char *crash = getenv("MNEMO_INGEST_CRASH_AFTER");
+    g->crash_after = crash ? strtol(crash, NULL, 10) : 0;
+    analyzer_tokens_init(&g->toks);
+    postings_writer_init(&g->scratch);
+    int rc = 0;
+    if (mkdir(dir, 0777) && errno != EEXIST)
+        rc = mn_errf(err, MN_EIO, "%s: cannot create directory: %s", dir, strerror(errno));
+    if (!rc)
+        rc = dirlock_take(dir, "ingest.lock", what, &g->lock, err);
+    if (rc) {
+        ingest_writer_close(g);
+        return rc;
+    }
+    *out = g;
+    return 0;
+}
+
+int ingest_writer_shards_open(ingest *g, db_config *asked, const char *reshard_of, mn_err *err)
+{
+    int rc = open_shards(g, asked, reshard_of, err);
+    return rc ? rc : analyzer_config_parse(g->cfg.analyzer, g->dir, &g->an, err);
+}
+
+int ingest_writer_open(const char *dir, const ingest_opts *o, const char *what, db_config *asked,
+                       const char *reshard_of, ingest **out, mn_err *err)
+{
+    int rc = ingest_writer_lock(dir, o, what, out, err);
+    if (!rc && (rc = ingest_writer_shards_open(*out, asked, reshard_of, err))) {
+        ingest_writer_close(*out);
+        *out = NULL;
+    }
+    return rc;
+}
+
+void ingest_writer_close(ingest *g)
+{
+    if (!g)
+        return;
+    for (uint32_t s = 0; g->sh && s < g->S; s++)
+        store_close(g->sh[s]);
+    free(g->sh);
+    free(g->meta);
+    for (size_t i = 0; i < g->ninputs; i++)
+        free(g->inputs[i]);
+    free(g->inputs);
+    free(g->in_size);
+    tokenizer_free(g->tok);
+    chunker_free(&g->ch);
+    analyzer_tokens_free(&g->toks);
+    tm_free(&g->tm);
+    postings_writer_free(&g->scratch);
+    free(g->pend);
+    free(g->docs);
+    free(g->arena);
+    dirlock_release(g->lock);
+    free(g);
+}
+
+/* The inputs as absolute paths (realpath): every one must exist. */
+static int absolute_inputs(const char *const *inputs, size_t n, char ***out, mn_err *err)
+{
+    char **abs = xcalloc(n ? n : 1, sizeof *abs);
+    for (size_t i = 0; i < n; i++)
+        if (!(abs[i] = realpath(inputs[i], NULL))) {
+            int rc = mn_errf(err, MN_EIO, "%s: cannot open input: %s", inputs[i], strerror(errno));
+            for (size_t j = 0; j < i; j++)
+                free(abs[j]);
+            free(abs);
+            return rc;
+        }
+    *out = abs;
+    return 0;
+}
+
+/* Read every input not finished by every shard (see ingest.h). */
+static int ingest_all(ingest *g, mn_err *err)
+{
+    uint64_t min_in = g->meta[0].prog_input, min_doc = g->meta[0].prog_doc;
+    for (uint32_t s = 1; s < g->S; s++)
+        if (pos_after(min_in, min_doc, g->meta[s].prog_input, g->meta[s].prog_doc))
+            min_in = g->meta[s].prog_input, min_doc = g->meta[s].prog_doc;
+    g->in_size = xcalloc(g->ninputs ? g->ninputs : 1, sizeof *g->in_size);
+    for (size_t i = 0; i < g->ninputs; i++) {
+        struct stat st;
+        g->in_size[i] = stat(g->inputs[i], &st) ? 0 : (uint64_t)st.st_size;
+        g->prog.in_total += g->in_size[i];
+    }
+    for (size_t i = 0; i < g->ninputs; i++) {
+        if (i < min_in) {
+            g->in_before += g->in_size[i];
+            continue; /* every shard has all of it */
+        }
+        int rc = ingest_input(g, i, min_in, min_doc, err);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
 int ingest_run(const char *dir, const ingest_opts *o, const char *const *inputs, size_t n, ingest_progress *res,
                mn_err *err)
 {
-    ingest g = {.dir = dir, .o = o, .an = o->analyzer};
     db_config asked;
-    int lockfd = -1, rc;
-    clock_gettime(CLOCK_MONOTONIC, &g.t0);
-    const char *crash = getenv("MNEMO_INGEST_CRASH_AFTER");
-    g.crash_after = crash ? strtol(crash, NULL, 10) : 0;
-    analyzer_tokens_init(&g.toks);
-    postings_writer_init(&g.scratch);
-    if ((rc = make_config(o, &asked, err)))
-        goto done;
-    if (mkdir(dir, 0777) && errno != EEXIST) {
-        rc = mn_errf(err, MN_EIO, "%s: cannot create directory: %s", dir, strerror(errno));
-        goto done;
-    }
-    if ((rc = lock_db(dir, &lockfd, err)) || (rc = open_shards(&g, &asked, err)) ||
-        (rc = load_inputs(&g, inputs, n, err)))
-        goto done;
-    if (o->tokenizer_path && (rc = tokenizer_load(o->tokenizer_path, &g.tok, err)))
-        goto done;
-    if ((rc = chunker_init(&g.ch, o->chunk_size, o->overlap, g.tok, err)))
-        goto done;
-    g.prog.ninputs = g.ninputs;
-    uint64_t min_in = g.meta[0].prog_input, min_doc = g.meta[0].prog_doc;
-    for (uint32_t s = 1; s < g.S; s++)
-        if (pos_after(min_in, min_doc, g.meta[s].prog_input, g.meta[s].prog_doc))
-            min_in = g.meta[s].prog_input, min_doc = g.meta[s].prog_doc;
-    g.in_size = xcalloc(g.ninputs ? g.ninputs : 1, sizeof *g.in_size);
-    for (size_t i = 0; i < g.ninputs; i++) {
-        struct stat st;
-        g.in_size[i] = stat(g.inputs[i], &st) ? 0 : (uint64_t)st.st_size;
-        g.prog.in_total += g.in_size[i];
-    }
-    for (size_t i = 0; i < g.ninputs; i++) {
-        if (i < min_in) {
-            g.in_before += g.in_size[i];
-            continue; /* every shard has all of it */
-        }
-        if ((rc = ingest_input(&g, i, min_in, min_doc, err)))
-            goto done;
-    }
-    rc = manifest_write(dir, &g.cfg, (const char *const *)g.inputs, g.ninputs, g.meta, err);
-done:
+    ingest *g = NULL;
+    char **abs = NULL;
+    int rc;
+    if (!(rc = make_config(o, &asked, err)) && !(rc = absolute_inputs(inputs, n, &abs, err)) &&
+        !(rc = ingest_writer_open(dir, o, "ingest", &asked, NULL, &g, err)) &&
+        !(rc = ingest_writer_inputs(g, (const char *const *)abs, n, err)) &&
+        !(rc = o->tokenizer_path ? tokenizer_load(o->tokenizer_path, &g->tok, err) : 0) &&
+        !(rc = chunker_init(&g->ch, g->cfg.chunk_size, g->cfg.overlap, g->tok, err)) && !(rc = ingest_all(g, err)))
+        rc = ingest_writer_manifest(g, err);
     if (res)
-        *res = g.prog;
-    for (uint32_t s = 0; g.sh && s < g.S; s++)
-        store_close(g.sh[s]);
-    free(g.sh);
-    free(g.meta);
-    for (size_t i = 0; i < g.ninputs; i++)
-        free(g.inputs[i]);
-    free(g.inputs);
-    free(g.in_size);
-    tokenizer_free(g.tok);
-    chunker_free(&g.ch);
-    analyzer_tokens_free(&g.toks);
-    tm_free(&g.tm);
-    postings_writer_free(&g.scratch);
-    free(g.pend);
-    free(g.docs);
-    free(g.arena);
-    if (lockfd >= 0)
-        close(lockfd);
+        *res = g ? g->prog : (ingest_progress){0};
+    ingest_writer_close(g);
+    for (size_t i = 0; abs && i < n; i++)
+        free(abs[i]);
+    free(abs);
     return rc;
 }

@@ -29,8 +29,15 @@
  *
  * Durability: LMDB syncs each commit.  The manifest is rewritten at the
  * end of a successful run; until then `mnemo stats` reports the DB as
- * unfinished.  A lock file (DIR/ingest.lock, flock) stops two concurrent
- * ingests into one DB.
+ * unfinished.  A failed commit (a full disk: MN_ENOSPACE) names the shard
+ * and the batch; every batch committed before it stays, so the same
+ * command resumes once there is room.  DIR/ingest.lock (util/dirlock.h,
+ * what "ingest") stops two concurrent writers of one DB and names the live
+ * holder (host, pid); a dead holder's lock is taken over.
+ *
+ * Options the caller did not give (ingest_opts.given) take the existing
+ * DB's recorded values, so adding an input needs no chunking flags; only
+ * given options are compared with the DB (MN_EMISMATCH on a conflict).
  *
  * Test hook: environment MNEMO_INGEST_CRASH_AFTER=N makes the process
  * _exit(137) right after its N-th shard commit (simulated SIGKILL).
@@ -65,6 +72,20 @@ typedef struct ingest_progress {
     double seconds;    /* since the start of the run */
 } ingest_progress;
 
+/* Bits of ingest_opts.given: the options the user set.  An option whose
+ * bit is clear takes the existing DB's value (a new DB: the value in the
+ * opts, i.e. the default).  --shards needs no bit: shards 0 means unset. */
+enum {
+    INGEST_GIVEN_TOKENIZER = 1,  /* tokenizer_path (NULL given: chunk by words) */
+    INGEST_GIVEN_CHUNK_SIZE = 2,
+    INGEST_GIVEN_OVERLAP = 4,
+    INGEST_GIVEN_TEXT_FIELD = 8,
+    INGEST_GIVEN_ID_FIELD = 16,
+    INGEST_GIVEN_STEM = 32,      /* analyzer.stem */
+    INGEST_GIVEN_STOP = 64,      /* analyzer.stop */
+    INGEST_GIVEN_ALL = 127
+};
+
 typedef struct ingest_opts {
     uint32_t shards;            /* 0: the existing DB's (a new DB gets 1) */
     const char *tokenizer_path; /* tokenizer.json: chunk by tokens; NULL: by words */
@@ -75,22 +96,29 @@ typedef struct ingest_opts {
     analyzer_config analyzer;
     docsource_on_error on_error;
     size_t batch_docs;          /* commit every N documents (or 32 MiB); 0 = INGEST_BATCH_DEFAULT */
+    unsigned given;             /* INGEST_GIVEN_* bits; ingest_opts_default sets them all */
     void (*progress)(void *ctx, const ingest_progress *p); /* after every batch, may be NULL */
     void (*on_skip)(void *ctx, const mn_err *why);         /* skipped records (SKIP), may be NULL */
     void *ctx;
 } ingest_opts;
 
 /* Defaults: 0 shards (DB's or 1), words, 256/32, "text"/"id", default
- * analyzer, FAIL, 10000 documents per batch. */
+ * analyzer, FAIL, 10000 documents per batch, every option marked given (a
+ * library caller's options are all compared with an existing DB; a CLI
+ * clears the bits of the flags its user did not type). */
 void ingest_opts_default(ingest_opts *o);
 
 /* Ingest inputs[0..n) into the DB at dir (created if missing) and rewrite
  * its manifest.  On error, every batch committed before it stays (rerun
  * resumes).  Errors: MN_EMISMATCH (the DB was built with another
- * configuration: names the key and both values), MN_EIO (cannot create,
- * open or lock; an input that does not exist), the docsource's errors
- * (named by source, member, line), MN_EUSAGE (bad options). *res (may be
- * NULL) gets the final counters of this run. */
+ * configuration: names the key and both values; the DB is the output of an
+ * unfinished `mnemo reshard`), MN_EBUSY (another live
+ * ingest or reshard holds the DB: names its host and pid), MN_EIO (cannot
+ * create or open; an input that does not exist), MN_ENOSPACE (a commit
+ * found the disk or the shard's map full: names the shard and the batch),
+ * the docsource's errors (named by source, member, line), MN_EUSAGE (bad
+ * options; the DB chunks by tokens and no tokenizer was given). *res (may be NULL) gets the
+ * final counters of this run. */
 int ingest_run(const char *dir, const ingest_opts *o, const char *const *inputs, size_t n, ingest_progress *res,
                mn_err *err);
 

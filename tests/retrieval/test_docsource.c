@@ -1,8 +1,9 @@
 /* test_docsource.c — corpus inputs to documents: every container (tar,
  * tar.gz, tar.zst, zip, single .gz/.zst, plain files), provenance (member,
  * line, offset), field options, every error with its message and code,
- * SKIP mode, empty inputs, truncated and corrupt archives, the line limit
- * and its memory bound.  Inputs are built at test time (corpus_build.h). */
+ * SKIP mode, empty inputs, data starting with zeros (not an empty tar),
+ * truncated and corrupt archives, the line limit and its memory bound
+ * (plain and inside a .gz).  Inputs are built at test time (corpus_build.h). */
 #include <stdint.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -335,6 +336,99 @@ static void test_docsource_huge_line_memory_bounded(void)
     cb_docs_free(&got);
 }
 
+/* Data that starts with a 512-byte block of zeros is not an empty tar
+ * unless the name says tar: libarchive's tar reader bids on such a block
+ * (an end-of-archive marker) over the raw reader, which read "x.txt.gz"
+ * and "x.jsonl.gz" files starting with zeros as "0 documents" with no
+ * error.  Files and memory, compressed and plain. */
+static void test_docsource_zero_block_is_not_an_empty_tar(void)
+{
+    static const char tail_txt[] = "text after zeros";
+    static const char tail_jsonl[] = "\n{\"text\":\"after\"}\n";
+    char txt[1024 + sizeof tail_txt], jsonl[700 + sizeof tail_jsonl];
+    memset(txt, 0, 1024);
+    memcpy(txt + 1024, tail_txt, sizeof tail_txt - 1);
+    memset(jsonl, 0, 700);
+    memcpy(jsonl + 700, tail_jsonl, sizeof tail_jsonl - 1);
+    size_t txt_len = 1024 + sizeof tail_txt - 1, jsonl_len = 700 + sizeof tail_jsonl - 1;
+    cb_member mt = {"d", txt, txt_len}, mj = {"d", jsonl, jsonl_len};
+    cb_buf gt = cb_build("raw", "gzip", &mt, 1), gj = cb_build("raw", "gzip", &mj, 1);
+    cb_buf zt = cb_build("raw", "zstd", &mt, 1);
+
+    /* a text file: one document, the zeros included (U+0000 is valid UTF-8) */
+    const struct { const char *name; const char *data; size_t len; } T[] = {
+        {"zeros.txt.gz", gt.data, gt.len}, {"zeros.txt.zst", zt.data, zt.len}, {"zeros.txt", txt, txt_len}};
+    for (size_t k = 0; k < sizeof T / sizeof T[0]; k++) {
+        for (int mem = 0; mem < 2; mem++) {
+            cb_docs got = mem ? cb_collect_mem(T[k].name, T[k].data, T[k].len, NULL)
+                              : cb_collect_path(cb_save(T[k].name, T[k].data, T[k].len), NULL);
+            CHECK_MSG(got.rc == 0 && got.n == 1, "%s (%s): rc %d, %d docs: %s", T[k].name, mem ? "memory" : "file",
+                      got.rc, got.n, got.err.msg);
+            if (got.n == 1)
+                CHECK(got.d[0].len == txt_len && memcmp(got.d[0].text, txt, txt_len) == 0);
+            cb_docs_free(&got);
+        }
+    }
+    /* a JSONL file: line 1 (the zeros) is a bad record, line 2 a document */
+    const char *pj = cb_save("zeros.jsonl.gz", gj.data, gj.len);
+    cb_docs got = cb_collect_path(pj, NULL);
+    CHECK_MSG(got.rc == MN_EFORMAT && got.n == 0, "rc %d, %d docs", got.rc, got.n);
+    CHECK_STR_CONTAINS(got.err.msg, "zeros.jsonl.gz: line 1");
+    cb_docs_free(&got);
+    docsource_opts o;
+    docsource_opts_default(&o);
+    o.on_error = DOCSOURCE_SKIP;
+    got = cb_collect_path(pj, &o);
+    CHECK_MSG(got.rc == 0 && got.n == 1 && got.st.skipped == 1, "skip: rc %d, %d docs", got.rc, got.n);
+    if (got.n == 1)
+        CHECK(strcmp(got.d[0].text, "after") == 0 && got.d[0].line == 2);
+    cb_docs_free(&got);
+
+    /* zeros named tar are an empty tar; zeros under another name are no
+     * archive (an error, not "0 documents") */
+    got = cb_collect_path(cb_save("zeros.tar.gz", gt.data, gt.len), NULL);
+    CHECK_MSG(got.rc == 0 && got.n == 0, "zeros.tar.gz: rc %d, %d docs: %s", got.rc, got.n, got.err.msg);
+    cb_docs_free(&got);
+    got = cb_collect_mem("zeros.tgz", gt.data, gt.len, NULL);
+    CHECK_MSG(got.rc == 0 && got.n == 0, "zeros.tgz: rc %d, %d docs: %s", got.rc, got.n, got.err.msg);
+    cb_docs_free(&got);
+    got = cb_collect_path(cb_save("zeros.bin.gz", gt.data, gt.len), NULL);
+    CHECK_EQ_INT(got.rc, MN_EUNSUPPORTED);
+    CHECK_STR_CONTAINS(got.err.msg, "zeros.bin.gz: not an archive");
+    cb_docs_free(&got);
+    free(gt.data);
+    free(gj.data);
+    free(zt.data);
+}
+
+/* A 40 MiB line inside a .jsonl.gz with a 1 MiB limit: reported and
+ * skipped while decompressing, never held whole. */
+static void test_docsource_huge_line_in_gzip_memory_bounded(void)
+{
+    size_t big = (size_t)40 << 20;
+    char *data = malloc(big + 64);
+    size_t n = (size_t)sprintf(data, "{\"text\":\"");
+    memset(data + n, 'z', big);
+    n += big;
+    n += (size_t)sprintf(data + n, "\"}\n{\"text\":\"after\"}\n");
+    cb_member m = {"d", data, n};
+    cb_buf gz = cb_build("raw", "gzip", &m, 1);
+    free(data);
+    docsource_opts o;
+    docsource_opts_default(&o);
+    o.max_record = (size_t)1 << 20;
+    o.on_error = DOCSOURCE_SKIP;
+    cb_docs got = cb_collect_path(cb_save("huge.jsonl.gz", gz.data, gz.len), &o);
+    free(gz.data);
+    CHECK_EQ_INT(got.rc, 0);
+    CHECK_EQ_INT(got.n, 1);
+    CHECK(got.n == 1 && strcmp(got.d[0].text, "after") == 0 && got.d[0].line == 2);
+    CHECK_EQ_INT(got.st.skipped, 1);
+    CHECK_MSG(got.st.peak_buffer <= o.max_record + 1, "peak buffer %zu bytes for a %zu-byte limit",
+              got.st.peak_buffer, o.max_record);
+    cb_docs_free(&got);
+}
+
 static void test_docsource_empty_inputs(void)
 {
     cb_member none = {"data", "", 0};
@@ -496,6 +590,7 @@ TEST_MAIN(TEST(test_docsource_archives_all_containers), TEST(test_docsource_sing
           TEST(test_docsource_custom_fields), TEST(test_docsource_bad_json_line_names_member_and_line),
           TEST(test_docsource_record_errors_fail), TEST(test_docsource_limit_boundary),
           TEST(test_docsource_skip_mode_keeps_valid_documents), TEST(test_docsource_huge_line_memory_bounded),
+          TEST(test_docsource_zero_block_is_not_an_empty_tar), TEST(test_docsource_huge_line_in_gzip_memory_bounded),
           TEST(test_docsource_empty_inputs), TEST(test_docsource_bom_and_crlf),
           TEST(test_docsource_truncated_archive), TEST(test_docsource_corrupt_archive),
           TEST(test_docsource_open_errors))
