@@ -21,10 +21,6 @@
 #include "util/mapfile.h"
 
 #define INGEST_MERGE_BELOW 16384 /* bytes: a last segment this small is merged */
-#define SEED_TEXT 0           /* dedup key and shard choice */
-#define SEED_DOCID 0x1d5eedULL
-#define SEED_LO 0xc0ffee01ULL
-#define SEED_HI 0xc0ffee02ULL
 
 /* A chunk waiting for its shard's commit. */
 typedef struct pending {
@@ -249,9 +245,10 @@ static int apply_chunk(ingest *g, const pending *p, store_meta *m, mn_err *err)
         return rc;
     if ((rc = index_chunk(g, id, text, p->text_len, m, err)))
         return rc;
-    uint64_t rec[3] = {id, hash64(text, p->text_len, SEED_TEXT), hash64(c.doc_id, c.doc_id_len, SEED_DOCID)};
-    m->hash_lo += hash64(rec, sizeof rec, SEED_LO);
-    m->hash_hi += hash64(rec, sizeof rec, SEED_HI);
+    uint64_t hi, lo;
+    db_chunk_hash(id, text, p->text_len, c.doc_id, c.doc_id_len, &hi, &lo); /* what stats --deep recomputes */
+    m->hash_lo += lo;
+    m->hash_hi += hi;
     m->chunks++;
     g->prog.chunks++;
     return 0;
@@ -386,7 +383,7 @@ int ingest_writer_flush(ingest *g, uint64_t end_in, uint64_t end_doc, mn_err *er
 
 void ingest_writer_add(ingest *g, const store_chunk *c)
 {
-    uint64_t h = hash64(c->text, c->text_len, SEED_TEXT);
+    uint64_t h = db_text_hash(c->text, c->text_len);
     uint32_t sh = (uint32_t)(h % g->S);
     if (!pos_after(c->input, c->doc, g->meta[sh].prog_input, g->meta[sh].prog_doc))
         return; /* this shard already holds the document's chunks */
