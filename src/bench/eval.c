@@ -282,6 +282,11 @@ static int retrieve_all(eval_ctx *c, mn_err *err)
     c->has_passages = 1;
     const eval_opts *o = c->o;
     int rc = search_db_open(o->db, &c->db, err);
+    if (!rc && c->identity) { /* the records must come from the DB the identity names */
+        db_identity v;
+        search_db_identity(c->db, &v);
+        rc = identity_db_check(c->identity, o->db, &v, err);
+    }
     if (!rc && o->mode != EVAL_RETR_BM25) {
         if (!o->embed_model)
             return mn_errf(err, MN_EUSAGE, "--mode dense/hybrid needs --embed-model MODEL_DIR");

@@ -13,6 +13,7 @@
 
 #include "retrieval/dense.h"    /* dense_meta_read */
 #include "retrieval/manifest.h" /* db_shard_path */
+#include "retrieval/search.h"   /* search_db_open_part, search_db_identity */
 #include "util/hash.h"          /* sha256_* */
 #include "util/jsonfile.h"      /* json_load_path */
 #include "util/outfile.h"
@@ -366,26 +367,34 @@ static int bench_entry(const char *spec, const bench_set *set, const char *cache
 
 int identity_db(const char *db, json_t **out, mn_err *err)
 {
-    char *path = join(db, "manifest.json");
-    json_t *man = NULL;
-    int rc = json_load_path(path, &man, err);
-    static const char *const keys[] = {"content_hash", "analyzer", "tokenizer_sha256", "chunks", "shards"};
-    json_t *e = rc ? NULL : json_pack("{s:s}", "path", db);
-    for (size_t k = 0; !rc && k < sizeof keys / sizeof *keys; k++) {
-        json_t *v = json_object_get(man, keys[k]);
-        if (!v || (k < 3 && !json_is_string(v)) || (k >= 3 && !json_is_integer(v)))
-            rc = mn_errf(err, MN_EFORMAT, "%s: key '%s': missing or of the wrong type", path, keys[k]);
-        else
-            json_object_set(e, keys[k], v);
-    }
-    json_decref(man);
-    free(path);
-    if (rc) {
-        json_decref(e);
+    search_db *h = NULL; /* verified as every reader does, without loading the chunk lengths */
+    int rc = search_db_open_part(db, 0, 1, SEARCH_DB_NOLOCK | SEARCH_DB_VERIFY_ONLY, &h, err);
+    if (rc)
         return rc;
-    }
-    *out = e;
-    return 0;
+    db_identity v;
+    search_db_identity(h, &v);
+    search_db_close(h);
+    *out = json_pack("{s:s, s:s, s:s, s:s, s:I, s:I}", "path", db, "content_hash", v.content_hash, "analyzer",
+                     v.analyzer, "tokenizer_sha256", v.tokenizer_sha256, "chunks", (json_int_t)v.chunks, "shards",
+                     (json_int_t)v.shards);
+    return *out ? 0 : mn_errf(err, MN_ENOMEM, "%s: cannot build the DB's identity", db);
+}
+
+int identity_db_check(const json_t *identity, const char *db, const db_identity *v, mn_err *err)
+{
+    json_t *e = json_object_get(json_object_get(identity, "inputs"), "db");
+    const char *hash = json_string_value(json_object_get(e, "content_hash"));
+    const char *an = json_string_value(json_object_get(e, "analyzer"));
+    const char *tok = json_string_value(json_object_get(e, "tokenizer_sha256"));
+    json_int_t chunks = json_integer_value(json_object_get(e, "chunks"));
+    json_int_t shards = json_integer_value(json_object_get(e, "shards"));
+    if (hash && an && tok && !strcmp(hash, v->content_hash) && !strcmp(an, v->analyzer) &&
+        !strcmp(tok, v->tokenizer_sha256) && chunks == (json_int_t)v->chunks && shards == (json_int_t)v->shards)
+        return 0;
+    return mn_errf(err, MN_EMISMATCH,
+                   "%s: the DB changed after the run recorded its identity (content hash %s, %lld chunks recorded; "
+                   "%s, %llu chunks verified at open): an ingest finished meanwhile; rerun",
+                   db, hash ? hash : "(none)", (long long)chunks, v->content_hash, (unsigned long long)v->chunks);
 }
 
 /* The embedding matrices of every shard of db (identity_db's "shards"). */

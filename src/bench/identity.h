@@ -48,6 +48,8 @@
 #define MNEMO_BENCH_IDENTITY_H
 
 #include <jansson.h>
+
+#include "retrieval/manifest.h" /* db_identity */
 #include <stddef.h>
 
 #include "bench/item.h"     /* bench_item, bench_set */
@@ -84,10 +86,19 @@ int identity_build(const identity_inputs *in, filehash_stats *st, json_t **out, 
 void identity_item_sha256(const bench_item *it, char out[65]);
 
 /* The retrieval DB's identity {"path", "content_hash", "analyzer",
- * "tokenizer_sha256", "chunks", "shards"} (summary.json's "corpus").  Read
- * from DIR/manifest.json until the DB readers verify it (issue 12): this is
- * the one place to switch.  Errors: MN_EIO, MN_EFORMAT. */
+ * "tokenizer_sha256", "chunks", "shards"} (summary.json's "corpus"), as
+ * the DB readers verify it (manifest against every shard; an unfinished,
+ * interrupted or running ingest is refused with their messages).  Errors:
+ * search_db_open_part's. */
 int identity_db(const char *db, json_t **out, mn_err *err);
+
+/* The DB entry of identity (identity_build's object, may lack "db") against
+ * the identity the DB readers verified when they opened the shards
+ * (search_db_identity): content hash, chunks, shards, analyzer and
+ * tokenizer must be equal, else the DB changed between the start of the
+ * run and its retrieval (an ingest finished meanwhile) and the records
+ * would not match the recorded identity.  MN_EMISMATCH naming both hashes. */
+int identity_db_check(const json_t *identity, const char *db, const db_identity *verified, mn_err *err);
 
 /* The first difference between two identities, for messages. */
 typedef struct identity_change {

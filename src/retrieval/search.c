@@ -162,7 +162,8 @@ static int check_shard(search_db *db, const db_manifest *man, uint32_t i, const 
  * what an unfinished ingest leaves (no shard yet, no configuration, no
  * manifest, shards ahead of the manifest); *seen = the manifest text read
  * (NULL when none), for the caller's retry. */
-static int open_part_once(search_db *db, uint32_t part, uint32_t nparts, int mode, int *unfinished, char **seen,
+static int open_part_once(search_db *db, uint32_t part, uint32_t nparts, int mode, int lengths, int *unfinished,
+                          char **seen,
                           mn_err *err)
 {
     const char *dir = db->dir;
@@ -231,7 +232,7 @@ static int open_part_once(search_db *db, uint32_t part, uint32_t nparts, int mod
             break;
         /* every chunk length in memory: scoring reads one per matching
          * document, far too many for an LMDB lookup each */
-        if ((rc = store_doclen_load(db->sh[i], i, db->meta[i].next_local, &db->lens[i], err)))
+        if (lengths && (rc = store_doclen_load(db->sh[i], i, db->meta[i].next_local, &db->lens[i], err)))
             break;
         db->st.N += db->meta[i].ndocs;
         db->st.total_len += db->meta[i].total_len;
@@ -300,7 +301,7 @@ int search_db_open_part(const char *dir, uint32_t part, uint32_t nparts, int fla
         analyzer_tokens_init(&db->toks);
         int unfinished;
         char *seen;
-        int rc = open_part_once(db, part, nparts, mode, &unfinished, &seen, err);
+        int rc = open_part_once(db, part, nparts, mode, !(flags & SEARCH_DB_VERIFY_ONLY), &unfinished, &seen, err);
         if (!rc) {
             free(seen);
             *out = db;

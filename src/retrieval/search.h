@@ -85,6 +85,11 @@ int search_db_open_part(const char *dir, uint32_t part, uint32_t nparts, int fla
  * DB meanwhile, so a live ingest, i.e. a held DIR/ingest.lock, is refused
  * at once with MN_EBUSY). */
 #define SEARCH_DB_NOLOCK 1
+/* ... and verify only: every check of an open, without loading the chunk
+ * lengths (no search on the handle: for search_db_identity,
+ * search_db_manifest and search_db_meta, at the cost of reading each
+ * shard's meta). */
+#define SEARCH_DB_VERIFY_ONLY 2
 void search_db_close(search_db *db);
 
 const db_config *search_db_config(const search_db *db);

@@ -420,6 +420,12 @@ static int retrieve(run_state *r, mn_err *err)
     search_db *db = NULL;
     int R = dist_size(r->d), rank = dist_rank(r->d);
     int rc = search_db_open_part(r->eo.db, (uint32_t)rank, (uint32_t)R, SEARCH_DB_NOLOCK, &db, err);
+    const json_t *id = NULL;
+    if (!rc && !(rc = eval_session_identity(r->s, r->eo.out_dir, NULL, &id, err))) {
+        db_identity v; /* each rank checks what it opened against the recorded identity */
+        search_db_identity(db, &v);
+        rc = identity_db_check(id, r->eo.db, &v, err);
+    }
     if (!rc && r->eo.mode != EVAL_RETR_BM25)
         rc = search_dense_attach(db, r->eo.embed_model, 0, err);
     if ((rc = dist_agree(r->d, rc, err))) {
