@@ -110,6 +110,16 @@ static inline const char *cb_tmpdir(void)
     return dir;
 }
 
+/* The path of name inside cb_tmpdir() (rotating static buffers). */
+static inline const char *cb_path(const char *name)
+{
+    static char paths[8][512];
+    static int next;
+    char *p = paths[next++ % 8];
+    snprintf(p, 512, "%s/%s", cb_tmpdir(), name);
+    return p;
+}
+
 /* Write data[0..len) to dir/name; returns the path (rotating static buffers). */
 static inline const char *cb_save(const char *name, const void *data, size_t len)
 {
