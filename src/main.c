@@ -2,8 +2,9 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "cli/verbs.h"    /* cmd_* */
-#include "util/version.h" /* MNEMO_VERSION */
+#include "cli/verbs.h"       /* cmd_* */
+#include "util/faultguard.h" /* faultguard_install: a damaged shard ends in one line, not a signal */
+#include "util/version.h"    /* MNEMO_VERSION */
 
 typedef struct verb {
     const char *name;
@@ -39,6 +40,7 @@ static void usage(FILE *f)
 
 int main(int argc, char **argv)
 {
+    faultguard_install();
     if (argc < 2) {
         usage(stderr);
         return 2;

@@ -291,7 +291,7 @@ static int write_segment(ingest *g, store *s, store_meta *m, mn_err *err)
     return 0;
 }
 
-static int apply_shard(ingest *g, uint32_t sh, uint64_t end_in, uint64_t end_doc, mn_err *err)
+static int apply_shard_once(ingest *g, uint32_t sh, uint64_t end_in, uint64_t end_doc, mn_err *err)
 {
     const store_meta *old = &g->meta[sh];
     if (!pos_after(end_in, end_doc, old->prog_input, old->prog_doc))
@@ -327,6 +327,21 @@ static int apply_shard(ingest *g, uint32_t sh, uint64_t end_in, uint64_t end_doc
     return 0;
 fail:
     store_abort(s);
+    return rc;
+}
+
+/* apply_shard_once, redone after growing the map while the shard reports
+ * a full map: the batch's pending chunks are still in memory and a failed
+ * attempt aborted back to the shard's committed state. */
+static int apply_shard(ingest *g, uint32_t sh, uint64_t end_in, uint64_t end_doc, mn_err *err)
+{
+    const ingest_progress prog = g->prog; /* a redone batch counts once */
+    int rc;
+    while ((rc = apply_shard_once(g, sh, end_in, end_doc, err)) == MN_ENOSPACE && store_map_full(g->sh[sh])) {
+        if ((rc = store_grow(g->sh[sh], err)))
+            break;
+        g->prog = prog;
+    }
     return rc;
 }
 

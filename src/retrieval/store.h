@@ -26,8 +26,38 @@
  * write transaction is durable (LMDB syncs on commit); a process killed at
  * any moment leaves the last committed state.
  *
+ * Damaged shards.  store_open checks the file's meta pages, roots and
+ * size against each other before LMDB maps it (lmdbcheck.h, "quick"; a
+ * writer also walks every page, once per file and snapshot in a process,
+ * since LMDB would spread damage into new commits), and
+ * store_check/store_verify walk every page ("full"); damage is MN_EFORMAT
+ * with one line naming DIR/data.mdb, the page and byte and what to do.
+ * Keys and values that a read transaction returns are checked to lie
+ * inside the map, and every LMDB call is marked for the CLI's fault guard
+ * (util/faultguard.h), so a fault the checks missed ends in one line and
+ * exit status 1 instead of a signal.
+ *
+ * Readers.  Every open with a lock file (writers and readers, not
+ * STORE_NOLOCK) and every write transaction clears the reader slots of
+ * dead processes (mdb_reader_check): a reader killed with SIGKILL would
+ * otherwise keep its slot (126 of them fill the table: MDB_READERS_FULL)
+ * and pin the pages of its snapshot, so that a writer's file keeps
+ * growing.
+ *
+ * Size limits.  A writer maps max(2 x the file, 1 GiB) of address space,
+ * not a fixed size; when a put or commit finds the map full it fails with
+ * MN_ENOSPACE and store_map_full() true, and store_grow() doubles the map
+ * (ingest then redoes the batch).  A shard can thus grow until the disk or
+ * the process's address space (ulimit -v; 128 TiB on x86-64 Linux) runs
+ * out.  Readers map only the file's size.  A full disk during a commit is MN_ENOSPACE
+ * ("no space left on the device (N MB free on the file system of DIR)"),
+ * not LMDB's EIO; the shard keeps its last committed state.
+ *
  * Non-goals: multi-process writers (LMDB serialises them, ingest does not
- * plan for it), compaction of postings segments. */
+ * plan for it), compaction of postings segments, one shard open twice in
+ * one process with a lock file (LMDB forbids it: the second open would
+ * reset the reader table and closing either drops the other's locks;
+ * store_open refuses it with MN_EBUSY). */
 #ifndef MNEMO_RETRIEVAL_STORE_H
 #define MNEMO_RETRIEVAL_STORE_H
 
@@ -85,8 +115,11 @@ typedef struct store_chunk {
  * STORE_NOLOCK for MDB_NOLOCK: no lock file is used or created, as shared
  * file systems (NFS, Lustre) and read-only media need — the caller then
  * guarantees that nothing writes the shard meanwhile.  Errors: MN_EIO
- * (cannot create/open, with LMDB's reason), MN_EFORMAT (read-only and a
- * named DB is missing: not a shard). */
+ * (cannot create/open, with LMDB's reason), MN_EFORMAT (damaged: the quick
+ * check of lmdbcheck.h failed, an empty data.mdb read-only included; or
+ * read-only and a named DB is missing: not a shard), MN_ENOSPACE (the
+ * disk is full while a writer creates the tables), MN_EBUSY (the shard is
+ * already open in this process without STORE_NOLOCK). */
 #define STORE_RDONLY 1
 #define STORE_NOLOCK 2
 int store_open(const char *dir, int mode, store **out, mn_err *err);
@@ -94,10 +127,42 @@ void store_close(store *s);
 const char *store_path(const store *s);
 
 /* Transactions.  store_begin: MN_EIO, MN_EUSAGE (one already open, or a
- * write transaction on a read-only store). */
+ * write transaction on a read-only store, or a store broken by a failed
+ * store_grow).  store_commit: MN_ENOSPACE (the map is full: see
+ * store_map_full; or the disk is full), MN_EIO; the transaction is gone
+ * either way. */
 int store_begin(store *s, int write, mn_err *err);
 int store_commit(store *s, mn_err *err);
 void store_abort(store *s); /* no-op without a transaction */
+
+/* 1 when the last put or commit of this transaction failed because the map
+ * is full (MN_ENOSPACE): abort, store_grow, and redo the transaction. */
+int store_map_full(const store *s);
+
+/* Double the writer's map (no transaction may be open).  The address space
+ * is asked first; MN_ENOSPACE names the sizes when it refuses (ulimit -v).
+ * MN_EUSAGE: a reader, or a transaction is open. */
+int store_grow(store *s, mn_err *err);
+
+/* Full structural check of the shard at dir (lmdbcheck.h), for `mnemo
+ * stats`: the quick check, then with STORE_CHECK_FULL the walk of every
+ * page, on a snapshot pinned by a read transaction so that a live writer
+ * does not change it underneath.  flags: STORE_CHECK_FULL, STORE_NOLOCK
+ * (no lock file: nothing may write the shard meanwhile).  A shard this
+ * process already has open with a lock file is checked through that
+ * handle (store_verify, within its open read transaction if it has one;
+ * not while another thread uses that handle); otherwise a handle of its
+ * own is opened and closed.
+ * Returns 0, MN_EFORMAT (damaged: one line naming DIR/data.mdb, the page,
+ * the reason and what to do), MN_EIO, MN_ENOMEM, MN_EBUSY (a writer kept
+ * replacing the snapshot). */
+#define STORE_CHECK_FULL 1
+int store_check(const char *dir, int flags, mn_err *err);
+
+/* The same on an open store: the snapshot of its open read transaction, or
+ * of a new one (begun and ended here).  full: 0 quick, 1 full.  MN_EUSAGE
+ * inside a write transaction. */
+int store_verify(store *s, int full, mn_err *err);
 
 /* Meta counters: store_meta_get returns 1 (found), 0 (absent: *m zeroed) or
  * MN_EFORMAT (wrong size or version). */
@@ -110,7 +175,8 @@ int store_kv_get(store *s, const char *key, const char **val, size_t *len, mn_er
 int store_kv_put(store *s, const char *key, const void *val, size_t len, mn_err *err);
 
 /* Chunks: get returns 1 (*c borrowed), 0 absent, MN_EFORMAT for a corrupt
- * record.  put: MN_ERANGE (a string over 4 GiB), MN_EIO (LMDB, e.g. map full). */
+ * record.  put: MN_ERANGE (a string over 4 GiB), MN_ENOSPACE (map full:
+ * store_map_full; disk full), MN_EIO (LMDB).  Every put may fail so. */
 int store_chunk_put(store *s, uint64_t id, const store_chunk *c, mn_err *err);
 int store_chunk_get(store *s, uint64_t id, store_chunk *c, mn_err *err);
 

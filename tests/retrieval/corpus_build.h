@@ -111,7 +111,7 @@ static inline const char *cb_tmpdir(void)
     return dir;
 }
 
-/* dir/name in the temporary directory (rotating static buffers), e.g. for
+/* The path of name inside cb_tmpdir() (rotating static buffers), e.g. for
  * a DB directory. */
 static inline const char *cb_path(const char *name)
 {

@@ -4,22 +4,13 @@
 
 #include <stdint.h>
 
-#include "corpus_build.h" /* cb_tmpdir */
+#include "corpus_build.h" /* cb_path */
 #include "retrieval/postings.h"
 #include "test.h"
 #include "util/hash.h"
 
 #define HASH64_EMPTY 0x9353dfc8a195f3e2ULL
 #define HASH64_HELLO 0x5090f6cd8af0164bULL
-
-static const char *shard_dir(const char *name)
-{
-    static char p[4][512];
-    static int next;
-    char *b = p[next++ % 4];
-    snprintf(b, 512, "%s/%s", cb_tmpdir(), name);
-    return b;
-}
 
 typedef struct seglog {
     uint32_t seg[8];
@@ -41,7 +32,7 @@ static int log_seg(void *ctx, uint32_t seg, const void *buf, size_t n, mn_err *e
 
 static void test_store_round_trip(void)
 {
-    const char *dir = shard_dir("rt");
+    const char *dir = cb_path("rt");
     store *s;
     mn_err err = {0};
     CHECK_EQ_INT(store_open(dir, 0, &s, &err), 0);
@@ -130,7 +121,7 @@ static void test_store_round_trip(void)
 
 static void test_store_postings_delete(void)
 {
-    const char *dir = shard_dir("del");
+    const char *dir = cb_path("del");
     store *s;
     mn_err err = {0};
     CHECK_EQ_INT(store_open(dir, 0, &s, &err), 0);
@@ -150,7 +141,7 @@ static void test_store_postings_delete(void)
 
 static void test_store_abort_discards(void)
 {
-    const char *dir = shard_dir("ab");
+    const char *dir = cb_path("ab");
     store *s;
     mn_err err = {0};
     CHECK_EQ_INT(store_open(dir, 0, &s, &err), 0);
@@ -169,13 +160,13 @@ static void test_store_open_errors(void)
 {
     store *s;
     mn_err err = {0};
-    int rc = store_open(shard_dir("missing/deeper"), 1, &s, &err);
+    int rc = store_open(cb_path("missing/deeper"), 1, &s, &err);
     CHECK(rc == MN_EIO);
     CHECK_STR_CONTAINS(err.msg, "missing/deeper");
     /* an empty LMDB environment is not a shard */
-    const char *dir = shard_dir("empty");
+    const char *dir = cb_path("empty");
     CHECK_EQ_INT(mkdir(dir, 0777), 0);
-    FILE *f = fopen(shard_dir("empty/data.mdb"), "wb");
+    FILE *f = fopen(cb_path("empty/data.mdb"), "wb");
     CHECK(f);
     fputs("this is not an LMDB file, it is text that is long enough to be read as a header............", f);
     fclose(f);
