@@ -707,14 +707,12 @@ static void walk_free(walk *w)
 static int open_shard(const char *path, store **out, mn_err *err)
 {
     *out = NULL;
-    /* >>> HOOK store_check: the structural LMDB check of the shard's files
-     * (store.h, being added with finding 4) goes here, before the shard is
-     * mapped, as
-     *     int rc = store_check(path, 1, err);
-     *     if (rc)
-     *         return rc;
-     * check_shard then reports its message as the shard's "lmdb" problem
-     * and skips the walk; read_config0 returns it as the error. */
+    /* LMDB trusts its pages: walk them with our own parser first, so that
+     * a damaged page is reported as the shard's "lmdb" problem instead of
+     * being followed (check_shard then skips the record walk) */
+    int rc = store_check(path, STORE_CHECK_FULL, err);
+    if (rc)
+        return rc;
     return store_open(path, STORE_RDONLY, out, err);
 }
 
