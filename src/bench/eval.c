@@ -23,6 +23,7 @@
 #include "util/progress.h"
 #include "util/threads.h"
 #include "util/version.h"
+#include "util/path.h"     /* path_format */
 
 #define BLOCK 64 /* items handed to the scorers at a time */
 
@@ -178,9 +179,10 @@ static int load_model(eval_ctx *c, mn_err *err)
 {
     char path[PATH_MAX];
     int rc = model_load(c->o->model_dir, &c->m, err);
+    if (!rc)
+        rc = path_format(path, sizeof path, err, "%s/tokenizer.json", c->o->model_dir);
     if (rc)
         return rc;
-    snprintf(path, sizeof path, "%s/tokenizer.json", c->o->model_dir);
     if ((rc = tokenizer_load(c->o->tokenizer ? c->o->tokenizer : path, &c->tok, err)))
         return rc;
     if (tokenizer_vocab_size(c->tok) > c->m->cfg.V)
@@ -558,8 +560,8 @@ static int write_summaries(eval_ctx *c, bench_summary *s, mn_err *err)
     for (char *p = name; *p; p++) /* lm_eval's sanitize_model_name, for the directory */
         if (strchr("\"<>:/|\\?*[]", *p))
             *p = '_';
-    if ((size_t)snprintf(dir, sizeof dir, "%s/%s", c->o->out_dir, name) >= sizeof dir)
-        return mn_errf(err, MN_EUSAGE, "%s: output directory name too long", c->o->out_dir);
+    if ((rc = path_format(dir, sizeof dir, err, "%s/%s", c->o->out_dir, name)))
+        return rc;
     if (mkdir(dir, 0777) && errno != EEXIST)
         return mn_errf(err, MN_EIO, "%s: cannot create directory: %s", dir, strerror(errno));
     char date[40];
@@ -567,8 +569,9 @@ static int write_summaries(eval_ctx *c, bench_summary *s, mn_err *err)
     for (char *p = date; *p; p++)
         if (*p == ':')
             *p = '-';
-    snprintf(results, sizeof results, "%s/results_%s.json", dir, date);
-    snprintf(sum, sizeof sum, "%s/summary.json", c->o->out_dir);
+    if ((rc = path_format(results, sizeof results, err, "%s/results_%s.json", dir, date)) ||
+        (rc = path_format(sum, sizeof sum, err, "%s/summary.json", c->o->out_dir)))
+        return rc;
     json_t *config = config_json(c), *model = model_json(c), *corpus = corpus_json(c), *skipped = NULL;
     json_t *lm = json_pack("{s:s, s:s, s:i, s:i}", "model", "mnemo", "model_args", c->o->model_dir, "batch_size",
                            c->o->batch, "random_seed", (json_int_t)c->o->seed);
@@ -715,7 +718,9 @@ int eval_session_identity(eval_session *c, const char *cache_dir, filehash_stats
     char tok[PATH_MAX];
     *out = NULL;
     if (!c->identity) {
-        snprintf(tok, sizeof tok, "%s/tokenizer.json", o->model_dir);
+        int prc = path_format(tok, sizeof tok, err, "%s/tokenizer.json", o->model_dir);
+        if (prc)
+            return prc;
         identity_inputs in = {
             .model_dir = o->model_dir,
             .tokenizer = o->tokenizer ? o->tokenizer : tok,
@@ -817,8 +822,7 @@ int eval_session_write(eval_session *c, json_t *const *recs, mn_err *err)
     int mk = make_dirs(o->out_dir, err);
     if (mk)
         return mk;
-    snprintf(path, sizeof path, "%s/items.jsonl", o->out_dir);
-    if ((rc = summary_open(c, &s, err)) || (rc = outfile_open(&out, path, err)))
+    if ((rc = path_format(path, sizeof path, err, "%s/items.jsonl", o->out_dir)) || (rc = summary_open(c, &s, err)) || (rc = outfile_open(&out, path, err)))
         goto done;
     opened = 1;
     for (size_t i = 0; !rc && i < c->items.n; i++) {

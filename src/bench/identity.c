@@ -18,6 +18,7 @@
 #include "util/jsonfile.h"      /* json_load_path */
 #include "util/outfile.h"
 #include "util/version.h"       /* MNEMO_VERSION */
+#include "util/path.h"     /* path_join */
 
 /* Entry ids and their names in messages, in the order they are written. */
 static const struct {
@@ -47,14 +48,6 @@ static const struct {
 static const char *const COMPARED[] = {"sha256", "content_hash", "analyzer", "items_sha256", "version", NULL};
 
 /* ---- helpers ---- */
-
-static char *join(const char *dir, const char *name)
-{
-    size_t n = strlen(dir) + strlen(name) + 2;
-    char *p = xmalloc(n);
-    snprintf(p, n, "%s%s%s", dir, *dir && dir[strlen(dir) - 1] == '/' ? "" : "/", name);
-    return p;
-}
 
 static void hex_of(sha256_ctx *c, char out[65])
 {
@@ -144,7 +137,7 @@ static void free_list(char **v, size_t n)
  * it names. */
 static int weight_files(const char *dir, char ***files, char ***names, size_t *n, mn_err *err)
 {
-    char *index = join(dir, "model.safetensors.index.json");
+    char *index = path_join(dir, "model.safetensors.index.json");
     *files = NULL;
     *names = NULL;
     *n = 0;
@@ -152,7 +145,7 @@ static int weight_files(const char *dir, char ***files, char ***names, size_t *n
         free(index);
         *files = xcalloc(1, sizeof **files);
         *names = xcalloc(1, sizeof **names);
-        (*files)[0] = join(dir, "model.safetensors");
+        (*files)[0] = path_join(dir, "model.safetensors");
         (*names)[0] = xstrdup("model.safetensors");
         *n = 1;
         return 0;
@@ -190,7 +183,7 @@ static int weight_files(const char *dir, char ***files, char ***names, size_t *n
     qsort(nm, k, sizeof *nm, cmp_str);
     *files = xcalloc(k, sizeof **files);
     for (size_t i = 0; i < k; i++)
-        (*files)[i] = join(dir, nm[i]);
+        (*files)[i] = path_join(dir, nm[i]);
     *names = nm;
     *n = k;
     return 0;
@@ -228,7 +221,7 @@ static int model_entries(json_t *inputs, const char *prefix, const char *dir, co
     }
     snprintf(id, sizeof id, "%s.weights", prefix);
     json_object_set_new(inputs, id, w);
-    char *config = join(dir, "config.json");
+    char *config = path_join(dir, "config.json");
     rc = file_entry(config, cache_dir, st, &e, err);
     free(config);
     if (rc)
@@ -448,17 +441,17 @@ int identity_build(const identity_inputs *in, filehash_stats *st, json_t **out, 
     }
     char *tok;
     if (!rc && in->embed_model) {
-        tok = join(in->embed_model, "tokenizer.json");
+        tok = path_join(in->embed_model, "tokenizer.json");
         rc = model_entries(inputs, "embed_model", in->embed_model, tok, in->cache_dir, st, err);
         free(tok);
     }
     if (!rc && in->reranker) {
-        tok = join(in->reranker, "tokenizer.json");
+        tok = path_join(in->reranker, "tokenizer.json");
         rc = model_entries(inputs, "reranker", in->reranker, tok, in->cache_dir, st, err);
         free(tok);
     }
     if (!rc && in->verifier) {
-        tok = join(in->verifier, "tokenizer.json");
+        tok = path_join(in->verifier, "tokenizer.json");
         rc = model_entries(inputs, "verifier", in->verifier, tok, in->cache_dir, st, err);
         free(tok);
     }
@@ -605,7 +598,7 @@ int identity_only_benchmark_differs(const json_t *old, const json_t *now)
 
 int identity_read(const char *dir, json_t **out, mn_err *err)
 {
-    char *path = join(dir, IDENTITY_FILE);
+    char *path = path_join(dir, IDENTITY_FILE);
     *out = NULL;
     int rc = 0;
     if (access(path, F_OK)) {
@@ -628,7 +621,7 @@ int identity_read(const char *dir, json_t **out, mn_err *err)
 
 int identity_write(const char *dir, const json_t *id, mn_err *err)
 {
-    char *path = join(dir, IDENTITY_FILE);
+    char *path = path_join(dir, IDENTITY_FILE);
     char *text = json_dumps(id, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
     outfile o = {0};
     int rc = text ? outfile_open(&o, path, err) : mn_errf(err, MN_ENOMEM, "%s: cannot serialise JSON", path);

@@ -25,6 +25,7 @@
 
 #include "bench/loader_int.h" /* bench_ctx, bench_src, the parsers */
 #include "util/hash.h"        /* hash64 */
+#include "util/path.h"     /* path_join */
 #include "util/utf8.h"        /* utf8_valid_prefix */
 
 #define READ_BLOCK ((size_t)64 << 10)
@@ -701,13 +702,6 @@ static int load_input(bench_ctx *c, const bench_kind *k, const char *label, cons
     }
     members_free(&ml);
     return rc;
-}
-
-/* dir + "/" + name, without doubling a trailing slash of dir. */
-static char *path_join(const char *dir, const char *name)
-{
-    size_t n = strlen(dir);
-    return bench_printf("%s%s%s", dir, n && dir[n - 1] == '/' ? "" : "/", name);
 }
 
 static int is_dir(const char *path)

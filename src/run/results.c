@@ -14,6 +14,7 @@
 
 #include "util/mapfile.h" /* file_read_all */
 #include "util/outfile.h"
+#include "util/path.h" /* path_format: paths never silently cut */
 
 static int make_dir(const char *path, mn_err *err)
 {
@@ -73,28 +74,31 @@ static int write_spec(const char *path, const char *canonical, mn_err *err)
 int results_prepare(const char *dir, mn_err *err)
 {
     char path[PATH_MAX];
-    if ((size_t)snprintf(path, sizeof path, "%s/parts", dir) >= sizeof path)
-        return mn_errf(err, MN_EUSAGE, "%s: folder name too long", dir);
-    int rc = make_dir(dir, err);
+    int rc = path_format(path, sizeof path, err, "%s/parts", dir);
+    if (rc)
+        return rc;
+    rc = make_dir(dir, err);
     return rc ? rc : make_dir(path, err);
 }
 
 int results_job_write(const char *dir, const char *canonical, mn_err *err)
 {
     char path[PATH_MAX];
-    snprintf(path, sizeof path, "%s/job.json", dir);
-    return write_spec(path, canonical, err);
+    int rc = path_format(path, sizeof path, err, "%s/job.json", dir);
+    return rc ? rc : write_spec(path, canonical, err);
 }
 
 int results_job_check(const char *dir, const char *canonical, mn_err *err)
 {
     char path[PATH_MAX];
-    snprintf(path, sizeof path, "%s/job.json", dir);
     char *old = NULL;
     size_t len;
+    int rc = path_format(path, sizeof path, err, "%s/job.json", dir);
+    if (rc)
+        return rc;
     if (access(path, F_OK))
         return 1;
-    int rc = file_read_all(path, &old, &len, err);
+    rc = file_read_all(path, &old, &len, err);
     if (rc)
         return rc;
     while (len && (old[len - 1] == '\n' || old[len - 1] == ' '))
@@ -131,7 +135,9 @@ int results_writer_open(const char *dir, const char *session, int rank, results_
 {
     char path[PATH_MAX];
     *out = NULL;
-    snprintf(path, sizeof path, "%s/parts/%s-r%d.jsonl", dir, session, rank);
+    int prc = path_format(path, sizeof path, err, "%s/parts/%s-r%d.jsonl", dir, session, rank);
+    if (prc)
+        return prc;
     int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC, 0666);
     if (fd < 0)
         return mn_errf(err, MN_EIO, "%s: cannot create: %s", path, strerror(errno));
@@ -375,12 +381,13 @@ int results_scan(const char *dir, const char *const *ids, const char *const *has
     char path[PATH_MAX];
     size_t nchunks = (n + chunk - 1) / chunk, nn = 0;
     char **names = NULL;
-    snprintf(path, sizeof path, "%s/parts", dir);
     for (size_t i = 0; i < n; i++)
         recs[i] = NULL;
     if (info)
         memset(info, 0, sizeof *info);
-    int rc = list_names(path, ".jsonl", &names, &nn, err);
+    int rc = path_format(path, sizeof path, err, "%s/parts", dir);
+    if (!rc)
+        rc = list_names(path, ".jsonl", &names, &nn, err);
     if (rc)
         return rc;
     id_index *ix = xmalloc((n ? n : 1) * sizeof *ix);
@@ -391,9 +398,9 @@ int results_scan(const char *dir, const char *const *ids, const char *const *has
     scan_ctx s = {.ix = ix, .hashes = hashes, .n = n, .chunk = chunk, .nchunks = nchunks, .recs = recs,
                   .done = xcalloc(nchunks ? nchunks : 1, 1), .seen = xcalloc(chunk ? chunk : 1, 1)};
     for (size_t f = 0; f < nn && !rc; f++) { /* names in order: a deterministic "first" */
-        char file[PATH_MAX + 256];
-        snprintf(file, sizeof file, "%s/%s", path, names[f]);
+        char *file = path_join(path, names[f]);
         rc = scan_file(&s, file, err);
+        free(file);
     }
     for (size_t b = 0; b < s.nbad; b++) { /* invalid commits of chunks still to do */
         if (!rc && info && (s.bad[b].chunk < 0 || !s.done[s.bad[b].chunk])) {
@@ -425,15 +432,6 @@ int results_scan(const char *dir, const char *const *ids, const char *const *has
 }
 
 /* ---- starting over ---- */
-
-/* dir/name, malloc'd. */
-static char *path_join(const char *dir, const char *name)
-{
-    size_t n = strlen(dir) + strlen(name) + 2;
-    char *p = xmalloc(n);
-    snprintf(p, n, "%s/%s", dir, name);
-    return p;
-}
 
 /* Rename dir/name to to/name when it exists.  MN_EIO. */
 static int move_if_there(const char *dir, const char *name, const char *to, mn_err *err)
@@ -518,11 +516,14 @@ int results_set_aside(const char *dir, const char *session, json_t *const *recs,
     char **names = NULL;
     size_t nn = 0;
     *where = NULL;
-    if ((size_t)snprintf(to, sizeof to, "%s/set-aside/%s", dir, session) >= sizeof to)
-        return mn_errf(err, MN_EUSAGE, "%s: folder name too long", dir);
-    snprintf(parts, sizeof parts, "%s/parts", dir);
-    snprintf(to_parts, sizeof to_parts, "%s/parts", to);
-    int rc = make_dirs(to_parts, err);
+    int rc = path_format(to, sizeof to, err, "%s/set-aside/%s", dir, session);
+    if (!rc)
+        rc = path_format(parts, sizeof parts, err, "%s/parts", dir);
+    if (!rc)
+        rc = path_format(to_parts, sizeof to_parts, err, "%s/parts", to);
+    if (rc)
+        return rc;
+    rc = make_dirs(to_parts, err);
     if (!rc && !(rc = copy_if_there(dir, "job.json", to, err)))
         rc = copy_if_there(dir, "identity.json", to, err);
     if (!rc) /* the files to move, listed before the kept records get theirs */

@@ -16,6 +16,7 @@
 #include "util/jsonfile.h"   /* json_load_path */
 #include "util/mapfile.h"    /* file_read_all */
 #include "util/strbuf.h"     /* strbuf */
+#include "util/path.h"     /* path_join */
 
 void mult_opts_default(mult_opts *o)
 {
@@ -40,16 +41,6 @@ static void *find_n(const void *key, const void *base, size_t n, size_t size,
                     int (*cmp)(const void *, const void *))
 {
     return n ? bsearch(key, base, n, size, cmp) : NULL;
-}
-
-static char *path_join(const char *dir, const char *name)
-{
-    strbuf b = {0};
-    strbuf_puts(&b, dir);
-    if (b.len && b.p[b.len - 1] != '/')
-        strbuf_putc(&b, '/');
-    strbuf_puts(&b, name);
-    return strbuf_take(&b);
 }
 
 static int cmp_str(const void *a, const void *b)

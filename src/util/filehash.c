@@ -16,6 +16,7 @@
 #include "util/hash.h"     /* sha256_* */
 #include "util/jsonfile.h" /* json_load_path */
 #include "util/outfile.h"  /* outfile_* */
+#include "util/path.h"     /* path_join */
 
 #define BLOCK ((size_t)1 << 20)
 
@@ -112,14 +113,6 @@ typedef struct cache_set {
     size_t n, cap;
 } cache_set;
 
-static char *join(const char *dir, const char *name)
-{
-    size_t n = strlen(dir) + strlen(name) + 2;
-    char *p = xmalloc(n);
-    snprintf(p, n, "%s/%s", dir, name);
-    return p;
-}
-
 /* The "files" object of the cache file at path, or a new empty one. */
 static json_t *cache_read(const char *path)
 {
@@ -137,7 +130,7 @@ static json_t *cache_read(const char *path)
 /* The cache kept in dir (loaded once per call). */
 static cache *cache_get(cache_set *cs, const char *dir, int beside)
 {
-    char *file = join(dir, FILEHASH_CACHE_NAME);
+    char *file = path_join(dir, FILEHASH_CACHE_NAME);
     for (size_t i = 0; i < cs->n; i++)
         if (!strcmp(cs->c[i].file, file)) {
             free(file);
@@ -286,7 +279,7 @@ int filehash_sha256(const char *const *paths, size_t n, int beside, const char *
             continue;
         /* that folder is read-only: keep its entries in the fallback cache */
         for (size_t i = 0; i < n; i++) {
-            char *f = join(jobs[i].dir, FILEHASH_CACHE_NAME);
+            char *f = path_join(jobs[i].dir, FILEHASH_CACHE_NAME);
             cache *c = &cs.c[k];
             int here = !strcmp(f, c->file) && !jobs[i].hit && jobs[i].real;
             free(f);
