@@ -139,7 +139,7 @@ void *xmalloc(size_t n)
 void *xcalloc(size_t n, size_t size)
 {
     void *p = calloc(n ? n : 1, size ? size : 1);
-    return p ? p : oom(n * size);
+    return p ? p : oom(size && n > SIZE_MAX / size ? SIZE_MAX : n * size);
 }
 
 void *xrealloc(void *p, size_t n)

@@ -170,7 +170,9 @@ int outfile_write(outfile *o, const void *data, size_t n, mn_err *err)
     return MN_OK;
 }
 
-/* fsync the directory holding path, so that the rename into it is durable. */
+/* fsync the directory holding path, so that the rename into it is durable.
+ * A directory that cannot be opened for reading (mode -wx) cannot be
+ * synced: the rename stands, as it would without this step. */
 static int sync_parent(const char *path, mn_err *err)
 {
     char dir[PATH_MAX];
@@ -183,7 +185,7 @@ static int sync_parent(const char *path, mn_err *err)
         snprintf(dir, sizeof dir, "%.*s", (int)(slash - path), path);
     int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (fd < 0)
-        return mn_errf(err, MN_EIO, "%s: cannot open its directory to sync it: %s", path, strerror(errno));
+        return MN_OK;
     int rc = MN_OK;
     if (fsync(fd) != 0 && errno != EINVAL) /* EINVAL: the file system cannot sync directories */
         rc = io_error(err, path, "fsync of its directory", errno);
