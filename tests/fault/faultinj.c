@@ -19,10 +19,13 @@
  *           (LMDB, OpenBLAS, MPI, libc internals) are not counted
  *
  * The file operations are defined here and exported from the executable
- * (--export-dynamic-symbol), so that liblmdb's calls come here too; each forwards to the
- * next definition (dlsym RTLD_NEXT: libc's, or the sanitizer's interceptor
- * in the ASan build, which then calls libc's).  Calls on fds 0-2 are never
- * counted, nor calls on other kinds of files (pipes, sockets).
+ * (--export-dynamic-symbol), so that liblmdb's calls come here too; each
+ * forwards to the next definition (dlsym RTLD_NEXT: libc's, or gcc's
+ * dynamic sanitizer runtime's interceptor, which then calls libc's; clang's
+ * static runtime defines its interceptors weak, so ours replace them).
+ * Calls on fds 0-2 are never counted, nor calls on other kinds of files
+ * (pipes, sockets).  glibc's own stdio streams write through an internal
+ * __write that nothing can interpose: util/outfile writes through write(2).
  *
  * Control, by environment (read once, at start-up):
  *   MNEMO_FAULT=OP:N[:ERRNO[:MODE]]
