@@ -1,8 +1,11 @@
 /* main.c — `mnemo <verb> [flags]`: dispatch to the verbs in src/cli/. */
+#include <jansson.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli/verbs.h"       /* cmd_* */
+#include "util/err.h"        /* xmalloc */
 #include "util/faultguard.h" /* faultguard_install: a damaged shard ends in one line, not a signal */
 #include "util/version.h"    /* MNEMO_VERSION */
 
@@ -38,9 +41,19 @@ static void usage(FILE *f)
         fprintf(f, "  %-12s %s\n", verbs[i].name, verbs[i].summary);
 }
 
+/* jansson's allocations are small bookkeeping too: out of memory there
+ * ends the process with xmalloc's one line.  Left to jansson, a failed
+ * allocation makes json_loads report "invalid JSON" for a valid line and
+ * json_object_set_new drop a field without a word. */
+static void *json_xmalloc(size_t n)
+{
+    return xmalloc(n);
+}
+
 int main(int argc, char **argv)
 {
     faultguard_install();
+    json_set_alloc_funcs(json_xmalloc, free);
     if (argc < 2) {
         usage(stderr);
         return 2;

@@ -1,10 +1,11 @@
-/* err.c — error messages (see err.h) and small aborting allocators. */
+/* err.c — error messages (see err.h) and the allocators that exit on failure. */
 #include "util/err.h"
 
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "util/utf8.h" /* utf8_decode */
 
@@ -109,10 +110,24 @@ int mn_exit_code(int code)
     return code == MN_EUSAGE ? 2 : 1;
 }
 
+static void (*oom_cleanup)(void);
+
+void xalloc_set_oom_cleanup(void (*fn)(void))
+{
+    oom_cleanup = fn;
+}
+
+/* Out of memory in bookkeeping: nothing sensible can go on, but it is no
+ * crash either.  One line, the registered cleanup (outfile's temporary
+ * files), then _exit: exit() would run atexit handlers and flush stdio
+ * buffers, which may need the memory that just ran out. */
 static void *oom(size_t n)
 {
     fprintf(stderr, "mnemo: out of memory allocating %zu bytes\n", n);
-    abort();
+    fflush(stderr); /* in case stderr was made buffered */
+    if (oom_cleanup)
+        oom_cleanup();
+    _exit(1);
 }
 
 void *xmalloc(size_t n)
@@ -124,7 +139,7 @@ void *xmalloc(size_t n)
 void *xcalloc(size_t n, size_t size)
 {
     void *p = calloc(n ? n : 1, size ? size : 1);
-    return p ? p : oom(n * size);
+    return p ? p : oom(size && n > SIZE_MAX / size ? SIZE_MAX : n * size);
 }
 
 void *xrealloc(void *p, size_t n)

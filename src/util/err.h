@@ -57,10 +57,19 @@ const char *mn_strerror(int code);
  * 0 for MN_OK. */
 int mn_exit_code(int code);
 
-/* Abort-on-failure allocation for small bookkeeping (prints the size). */
+/* Allocation for small bookkeeping that cannot fail: on failure it prints
+ * "mnemo: out of memory allocating N bytes" (one line), runs the cleanup set
+ * with xalloc_set_oom_cleanup and ends the process with status 1 (_exit: no
+ * atexit handlers, no signal).  Large buffers use malloc and report
+ * MN_ENOMEM instead.  A size of 0 allocates 1 byte (never NULL). */
 void *xmalloc(size_t n);
 void *xcalloc(size_t n, size_t size);
 void *xrealloc(void *p, size_t n);
 char *xstrdup(const char *s);
+
+/* The function the out-of-memory exit above runs before _exit (one; a later
+ * call replaces it): util/outfile.c sets it to remove its temporary files.
+ * It must not allocate. */
+void xalloc_set_oom_cleanup(void (*fn)(void));
 
 #endif
