@@ -310,6 +310,8 @@ static int build_ivf(const char *shard_dir, uint32_t s, uint32_t S, const ivf_pa
     ix = NULL;
     double t0 = now_s();
     rc = ivf_build(dense_shard_matrix(d), dense_shard_ids(d), m->count, m->dim, p, m->content_hash, &ix, err);
+    if (rc) /* the shard the index is for */
+        mn_err_prefix(err, "%s: ", shard_dir);
     if (!rc)
         rc = ivf_write(ix, path, err);
     if (!rc)

@@ -534,6 +534,7 @@ static int ingest_input(ingest *g, size_t in, uint64_t min_in, uint64_t min_doc,
     uint64_t dn = 0;
     size_t batch = g->o->batch_docs ? g->o->batch_docs : INGEST_BATCH_DEFAULT;
     docsource_doc d;
+    int store_failed = 0;
     while ((rc = docsource_next(ds, &d, err)) == 1) {
         dn++;
         g->prog.docs++;
@@ -542,14 +543,17 @@ static int ingest_input(ingest *g, size_t in, uint64_t min_in, uint64_t min_doc,
             continue;
         if ((rc = add_doc(g, in, dn, &d, err)))
             break;
-        if ((g->ndocs >= batch || g->arena_len >= INGEST_BATCH_BYTES) && (rc = ingest_writer_flush(g, in, dn, err)))
+        if ((g->ndocs >= batch || g->arena_len >= INGEST_BATCH_BYTES) &&
+            (rc = store_failed = ingest_writer_flush(g, in, dn, err)))
             break;
     }
     docsource_close(ds);
     g->cur = NULL;
     g->in_before += g->in_size[in];
+    if (store_failed) /* a failed commit leaves LMDB unusable: its message is the one to keep */
+        return rc;
     if (rc < 0) {
-        /* keep the valid documents read before the error */
+        /* an input error: keep the valid documents read before it */
         mn_err keep = *err;
         uint64_t last = g->ndocs ? g->docs[g->ndocs - 1].doc : 0;
         if (g->ndocs && ingest_writer_flush(g, in, last, err))

@@ -59,7 +59,7 @@ static int assign(const float *x, size_t n, size_t dim, const float *cent, uint3
     size_t B = n < ASSIGN_BLOCK ? n : ASSIGN_BLOCK;
     float *s = malloc((B ? B : 1) * nlist * sizeof *s); /* [B, nlist] */
     if (!s)
-        return mn_errf(err, MN_ENOMEM, "ivf: %zu x %u assignment block", B, nlist);
+        return mn_errf(err, MN_ENOMEM, "IVF: out of memory for a %zu x %u assignment block", B, nlist);
     for (size_t r0 = 0; r0 < n; r0 += B) {
         size_t nb = n - r0 < B ? n - r0 : B;
         gemm_nt(x + r0 * dim, nb, cent, nlist, dim, s);
@@ -161,7 +161,7 @@ int ivf_build(const float *x, const uint64_t *ids, size_t n, size_t dim, const i
     ix->off = off, ix->ids = lids, ix->cent = cent, ix->vec = vec;
     int rc = 0;
     if (!cent || !vec) {
-        rc = mn_errf(err, MN_ENOMEM, "ivf: a copy of %zu x %zu vectors", n, dim);
+        rc = mn_errf(err, MN_ENOMEM, "IVF: out of memory for a copy of %zu x %zu vectors", n, dim);
         goto done;
     }
     if (n) {
@@ -172,7 +172,7 @@ int ivf_build(const float *x, const uint64_t *ids, size_t n, size_t dim, const i
             nt = max_train;
             train = malloc(nt * dim * sizeof *train);
             if (!train) {
-                rc = mn_errf(err, MN_ENOMEM, "ivf: %zu training vectors", nt);
+                rc = mn_errf(err, MN_ENOMEM, "IVF: out of memory for %zu training vectors", nt);
                 goto done;
             }
             size_t need = nt, got = 0;
@@ -359,7 +359,7 @@ int ivf_search(const ivf *ix, const float *q, size_t Q, size_t nprobe, bm25_topk
     bm25_topk lists = {0};
     int rc = 0;
     if (!cs || !s || !qb || !probe || !start || !qidx) {
-        rc = mn_errf(err, MN_ENOMEM, "ivf: search buffers for %zu queries", Q);
+        rc = mn_errf(err, MN_ENOMEM, "IVF: out of memory for the search buffers of %zu queries", Q);
         goto done;
     }
     if ((rc = bm25_topk_init(&lists, np, err)))

@@ -13,6 +13,8 @@
 #include "retrieval/store.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <lmdb.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -98,9 +100,32 @@ static uint64_t get_be64(const uint8_t *p)
     return v;
 }
 
+/* After LMDB's EIO: does writing still work in dir?  LMDB reports a short
+ * write (how a full disk or an exceeded quota usually shows) as EIO and
+ * drops the errno, and statvfs cannot see a user's quota, so write 1 MiB
+ * to a scratch file there and see: ENOSPC or EDQUOT, else 0 (a real I/O
+ * error, or nothing learnt). */
+static int probe_space(const char *dir)
+{
+    char path[PATH_MAX + 64];
+    if ((size_t)snprintf(path, sizeof path, "%s/.space-probe.%ld", dir, (long)getpid()) >= sizeof path)
+        return 0;
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600), e = 0;
+    if (fd < 0)
+        return errno == ENOSPC || errno == EDQUOT ? errno : 0;
+    static const char zero[64 << 10];
+    for (int i = 0; i < 16 && !e; i++)
+        if (write(fd, zero, sizeof zero) != (ssize_t)sizeof zero)
+            e = errno == ENOSPC || errno == EDQUOT ? errno : ENOSPC; /* a short write: the disk filled */
+    close(fd);
+    unlink(path);
+    return e;
+}
+
 /* An LMDB failure as one line.  A full map and a full disk become
  * MN_ENOSPACE with what to do; LMDB reports a short write (the usual form
- * of a full disk) as EIO, so EIO counts as a full disk when little is free. */
+ * of a full disk) as EIO, so EIO counts as a full disk when little is free
+ * or when a probe write in the shard's directory runs out of room. */
 static int lmdb_fail(store *s, mn_err *err, int rc, const char *what)
 {
     if (rc == MDB_MAP_FULL) {
@@ -111,6 +136,9 @@ static int lmdb_fail(store *s, mn_err *err, int rc, const char *what)
     struct statvfs fs;
     if ((rc == ENOSPC || rc == EDQUOT || rc == EIO) && !statvfs(s->path, &fs)) {
         unsigned long long avail = (unsigned long long)(geteuid() == 0 ? fs.f_bfree : fs.f_bavail) * fs.f_frsize;
+        int probed = rc == EIO && avail >= STORE_DISK_LOW && !s->readonly ? probe_space(s->path) : 0;
+        if (probed)
+            rc = probed;
         if (rc != EIO || avail < STORE_DISK_LOW)
             return mn_errf(err, MN_ENOSPACE, "%s: %s: no space left on the device (%llu MB free on the file system of %s)%s",
                            s->path, what, avail / 1000000, s->path, rc == EDQUOT ? " (disk quota exceeded)" : "");
@@ -478,6 +506,17 @@ int store_open(const char *dir, int mode, store **out, mn_err *err)
      * empty file: LMDB initialises it) */
     int have = !stat(s->label, &st);
     uint64_t file = have ? (uint64_t)st.st_size : 0;
+    if (have && !s->readonly && file > 0 && file < 2 * (uint64_t)sysconf(_SC_PAGESIZE)) {
+        /* shorter than LMDB's two meta pages: its creation was cut short (a
+         * full disk), and no transaction can have been committed (the
+         * first commit writes beyond them); start the file again rather
+         * than refuse it as damaged forever */
+        if (truncate(s->label, 0)) {
+            rc = mn_errf(err, MN_EIO, "%s: cannot reset an unfinished shard file: %s", s->label, strerror(errno));
+            goto fail;
+        }
+        file = 0;
+    }
     if (have && (s->readonly || file > 0) && (rc = check_before_open(s, &st, err)))
         goto fail;
     if ((rc = mdb_env_create(&s->env))) {

@@ -61,9 +61,16 @@ static int write_holder(int fd, const char *what, const char *path, mn_err *err)
     gmtime_r(&t, &tm);
     strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
     int n = snprintf(line, sizeof line, "host=%s pid=%ld started=%s what=%s\n", host, (long)getpid(), when, what);
-    if (ftruncate(fd, 0) || pwrite(fd, line, (size_t)n, 0) != n)
+    if (ftruncate(fd, 0))
         return mn_errf(err, MN_EIO, "%s: cannot write the holder: %s", path, strerror(errno));
-    return 0;
+    ssize_t w = pwrite(fd, line, (size_t)n, 0);
+    if (w == n)
+        return 0;
+    int e = w < 0 ? errno : ENOSPC; /* a short write: the disk is full */
+    if (e == ENOSPC || e == EDQUOT)
+        return mn_errf(err, MN_ENOSPACE, "%s: cannot write the holder: no space left on the device%s", path,
+                       e == EDQUOT ? " (disk quota exceeded)" : "");
+    return mn_errf(err, MN_EIO, "%s: cannot write the holder: %s", path, strerror(e));
 }
 
 /* "held by mnemo run, pid 12 on host h since T" from a holder line. */

@@ -113,6 +113,10 @@ fi_sums() {
     fi_list
     for f in "${files[@]}"; do
         [[ "$f" == *.tmp.* ]] && continue
+        # lock files (DIR/.mnemo.lock, ingest.lock, embed.lock: util/dirlock.h)
+        # name their last holder, a pid and a time, and the hash cache
+        # (.mnemo-sha256.json: util/filehash.h) may be left unwritten: not outputs
+        [[ "$f" == *.lock || "$f" == .mnemo-sha256.json || "$f" == */.mnemo-sha256.json ]] && continue
         fi_class "$f"
         case $cls in
         exact) exact+=("$f") ;;

@@ -3,8 +3,9 @@
 # a 2-shard DB embedded with the qwen3_tiny fixture model (byte-level
 # tokenizer) in batches of 5, then an IVF index of 2 lists per shard.
 # Outputs: shard-NNN/embeddings.{f32,ids,json} and ivf.bin, each absent or
-# equal to the uninterrupted run's after a failure; the rerun gives the
-# same files.  The DB's LMDB files are inputs here (opened read-only; their
+# equal to the uninterrupted run's after a failure; the rerun (which resumes
+# from the part files and progress record a failure keeps) gives the same
+# files.  The DB's LMDB files are inputs here (opened read-only; their
 # lock file is opened for writing, so it has injection points too).
 set -u
 SRC=${MNEMO_SOURCE_DIR:?MNEMO_SOURCE_DIR not set}
@@ -23,6 +24,9 @@ awk 'BEGIN{srand(11); split("river stone house tree bird cloud rain field light 
 
 fi_class() {
     case $1 in
+    # resume state, kept on purpose after a failure (src/retrieval/dense.h):
+    # the rerun continues from it and must end with the uninterrupted files
+    db/shard-*/embeddings.*.part | db/shard-*/embeddings.progress.json) cls=skip ;;
     db/shard-*/embeddings.* | db/shard-*/ivf.bin) cls=exact ;;
     *) cls=skip ;; # the DB itself
     esac
