@@ -15,7 +15,7 @@
 #include "cli/verbs.h"
 #include "contam/audit.h"
 #include "util/dirlock.h" /* dirlock_take: one writer per output folder */
-#include "util/outfile.h" /* make_dirs */
+#include "util/outfile.h" /* make_dirs, outfile_clean_dead */
 
 static const arg_spec spec[] = {
     {"bench", 1, "KIND:PATH of the benchmark (mmlu, gpqa, math500, simpleqa, jsonl)"},
@@ -100,7 +100,8 @@ int cmd_contam(int argc, char **argv)
     dirlock *lock = NULL; /* rank 0 holds the output folder's lock; the others learn a failure from dist_agree */
     if (!rc) { /* the arguments parse alike on every rank */
         if (rank == 0 && !(rc = make_dirs(o.out, &err)))
-            rc = dirlock_take(o.out, ".mnemo.lock", "contam", &lock, &err);
+            if (!(rc = dirlock_take(o.out, ".mnemo.lock", "contam", &lock, &err)))
+                rc = outfile_clean_dead(o.out, &err); /* a killed writer's temporary files */
         rc = dist_agree(d, rc, &err);
     }
     if (!rc)

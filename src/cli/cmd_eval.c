@@ -17,7 +17,7 @@
 #include "cli/args.h"
 #include "cli/verbs.h"
 #include "util/dirlock.h"  /* dirlock_take: one writer per output folder */
-#include "util/outfile.h"  /* make_dirs */
+#include "util/outfile.h"  /* make_dirs, outfile_clean_dead */
 
 static const arg_spec spec[] = {
     {"model", 1, "model directory (config.json, safetensors, tokenizer.json)"},
@@ -237,7 +237,8 @@ int cmd_eval(int argc, char **argv)
     size_t n = 0;
     double acc = 0;
     dirlock *lock = NULL;
-    if (!(rc = make_dirs(o.out_dir, &err)) && !(rc = dirlock_take(o.out_dir, ".mnemo.lock", "eval", &lock, &err)))
+    if (!(rc = make_dirs(o.out_dir, &err)) && !(rc = dirlock_take(o.out_dir, ".mnemo.lock", "eval", &lock, &err)) &&
+        !(rc = outfile_clean_dead(o.out_dir, &err))) /* a killed writer's temporary files */
         rc = eval_run(&o, &n, &acc, &err);
     dirlock_release(lock);
     if (!rc)

@@ -21,7 +21,7 @@
 #include "report/multiplier_report.h" /* mult_report_write */
 #include "study/multiplier.h"         /* mult_study_run, mult_contam_load */
 #include "util/dirlock.h"             /* dirlock_take: one writer per output folder */
-#include "util/outfile.h"             /* make_dirs */
+#include "util/outfile.h"             /* make_dirs, outfile_clean_dead */
 
 static const arg_spec spec[] = {
     {"out", 1, "output directory: multiplier.json, report.md, report.html"},
@@ -137,7 +137,8 @@ int cmd_multiplier(int argc, char **argv)
     }
     dirlock *lock = NULL;
     if (!rc && !(rc = make_dirs(out, &err)))
-        rc = dirlock_take(out, ".mnemo.lock", "multiplier", &lock, &err);
+        if (!(rc = dirlock_take(out, ".mnemo.lock", "multiplier", &lock, &err)))
+            rc = outfile_clean_dead(out, &err); /* a killed writer's temporary files */
     if (!rc)
         rc = mult_study_run((const char *const *)a.pos, (size_t)a.npos, &o, &s, &err);
     if (!rc)

@@ -125,7 +125,8 @@ static int lock_out(run_state *r, mn_err *err)
 {
     int rc = 0;
     if (dist_rank(r->d) == 0 && !(rc = results_prepare(r->eo.out_dir, err)))
-        rc = dirlock_take(r->eo.out_dir, ".mnemo.lock", "run", &r->lock, err);
+        if (!(rc = dirlock_take(r->eo.out_dir, ".mnemo.lock", "run", &r->lock, err)))
+            rc = outfile_clean_dead(r->eo.out_dir, err); /* a killed writer's temporary files */
     return dist_agree(r->d, rc, err);
 }
 

@@ -4,6 +4,7 @@
  * over a plain descriptor; the outfile lifecycle; make_dirs. */
 #include "util/outfile.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -13,6 +14,9 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include "util/path.h"     /* path_join */
+#include "util/tmpfiles.h" /* tmpfiles_remove_dead */
 
 /* ---------------------------------------------------------------------------
  * registry: every temporary file that exists and is not yet renamed or
@@ -260,4 +264,23 @@ int make_dirs(const char *path, mn_err *err)
         buf[i] = c;
     }
     return 0;
+}
+
+int outfile_clean_dead(const char *dir, mn_err *err)
+{
+    int rc = tmpfiles_remove_dead(dir, NULL, 0, NULL, err);
+    DIR *d = rc ? NULL : opendir(dir);
+    struct dirent *e;
+    while (d && !rc && (e = readdir(d))) {
+        if (e->d_name[0] == '.')
+            continue;
+        char *sub = path_join(dir, e->d_name);
+        struct stat st;
+        if (!lstat(sub, &st) && S_ISDIR(st.st_mode))
+            rc = tmpfiles_remove_dead(sub, NULL, 0, NULL, err);
+        free(sub);
+    }
+    if (d)
+        closedir(d);
+    return rc;
 }

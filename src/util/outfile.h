@@ -56,4 +56,12 @@ void outfile_remove_temps(void);
  * disk) naming the part that could not be created. */
 int make_dirs(const char *path, mn_err *err);
 
+/* After taking a folder's lock (util/dirlock.h): remove the temporary
+ * files ("NAME.tmp.PID") that dead processes left in dir and in its
+ * immediate subfolders (a run's parts/, contam/, the lm-eval model folder),
+ * so that a SIGKILL'd writer's leftovers do not stay forever.  Files of
+ * live processes are kept.  Errors: MN_EIO naming a file that cannot be
+ * removed. */
+int outfile_clean_dead(const char *dir, mn_err *err);
+
 #endif

@@ -17,9 +17,21 @@ int tmpfiles_pid_alive(long pid)
     return kill((pid_t)pid, 0) == 0 || errno == EPERM;
 }
 
-/* The PID of name when it is "BASE.tmp.DIGITS" for one of bases, else -1. */
+/* The PID of name when it is "BASE.tmp.DIGITS" for one of bases (any BASE
+ * when bases is NULL), else -1. */
 static long temp_pid(const char *name, const char *const *bases, size_t n)
 {
+    if (!bases) {
+        const char *t = strstr(name, ".tmp.");
+        while (t && strstr(t + 1, ".tmp."))
+            t = strstr(t + 1, ".tmp.");
+        if (!t || t == name)
+            return -1;
+        const char *digits = t + 5;
+        if (!*digits || strspn(digits, "0123456789") != strlen(digits) || strlen(digits) > 18)
+            return -1;
+        return strtol(digits, NULL, 10);
+    }
     for (size_t i = 0; i < n; i++) {
         size_t len = strlen(bases[i]);
         if (strncmp(name, bases[i], len) || strncmp(name + len, ".tmp.", 5))

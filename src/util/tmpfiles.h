@@ -19,9 +19,10 @@
 
 #include "util/err.h" /* mn_err */
 
-/* Remove DIR/BASE.tmp.PID for every BASE of bases[0..n) whose PID (digits
- * only) is dead (see above); *removed (may be NULL) gets how many.  A
- * missing DIR is not an error.  Errors: MN_EIO (DIR cannot be listed, or a
+/* Remove DIR/BASE.tmp.PID for every BASE of bases[0..n) (every BASE when
+ * bases is NULL: a folder the caller alone writes) whose PID (digits only)
+ * is dead (see above); *removed (may be NULL) gets how many.  A missing DIR
+ * is not an error.  Errors: MN_EIO (DIR cannot be listed, or a
  * file cannot be removed: naming it). */
 int tmpfiles_remove_dead(const char *dir, const char *const *bases, size_t n, size_t *removed, mn_err *err);
 

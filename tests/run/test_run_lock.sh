@@ -59,8 +59,18 @@ kill -0 "$pid" 2>/dev/null && ok "the first run was still there" \
 [ "$(ls "$D/parts" | wc -l)" -eq 1 ] && ok "the refused run wrote no part file" || fail "parts: $(ls "$D/parts")"
 kill -9 "$pid"
 wait "$pid" 2>/dev/null
+# what a writer SIGKILLed in an output's commit leaves: temporary files of a
+# dead pid (the killed run's), in the folder and in parts/; a live process's
+# (this shell's) is not provably stale and stays
+echo torn >"$D/summary.json.tmp.$pid"
+echo torn >"$D/parts/x-r0.jsonl.tmp.$pid"
+echo live >"$D/notes.json.tmp.$$"
 run "rerun after SIGKILL takes the lock over" 0 run "$J" --out "$D"
 same_items "killed, taken over and finished = uninterrupted" "$TMP/ref" "$D"
+[ ! -e "$D/summary.json.tmp.$pid" ] && [ ! -e "$D/parts/x-r0.jsonl.tmp.$pid" ] && [ -e "$D/notes.json.tmp.$$" ] \
+    && ok "the dead run's temporary files are removed, a live one's kept" \
+    || fail "temporary files after the takeover: $(ls -R "$D" | grep tmp)"
+rm -f "$D/notes.json.tmp.$$"
 [ "$(jq -r .id "$D/items.jsonl" | sort | uniq -d | wc -l)" -eq 0 ] || fail "duplicate ids"
 
 # --- mpirun -np 2 ------------------------------------------------------------

@@ -16,6 +16,7 @@
 #include <signal.h>
 #include <stdint.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -216,6 +217,46 @@ static void test_xmalloc_out_of_memory_exits_cleanly(void)
     CHECK(!exists(child_tmp) && !exists(path));
 }
 
-TEST_MAIN(TEST(test_outfile_full_disk_is_enospace), TEST(test_outfile_full_disk_at_commit),
+/* A dead PID: a child that has exited and been reaped. */
+static long dead_pid(void)
+{
+    pid_t p = fork();
+    if (p == 0)
+        _exit(0);
+    waitpid(p, NULL, 0);
+    return (long)p;
+}
+
+/* outfile_clean_dead removes the temporary files of dead writers in the
+ * folder and its subfolders (what a SIGKILL'd eval or run leaves), keeps a
+ * live process's, and leaves every other file alone. */
+static void test_outfile_clean_dead(void)
+{
+    char dir[256], path[512];
+    CHECK(test_tmpdir(dir, sizeof dir, "clean"));
+    long dead = dead_pid(), live = (long)getppid();
+    snprintf(path, sizeof path, "%s/parts", dir);
+    CHECK(mkdir(path, 0777) == 0);
+    const char *keep[] = {"summary.json", "items.jsonl.tmp.x1", "notes.tmp.", "parts/a.jsonl"};
+    char dead1[300], dead2[300], live1[300];
+    snprintf(dead1, sizeof dead1, "summary.json.tmp.%ld", dead);
+    snprintf(dead2, sizeof dead2, "parts/r0.jsonl.tmp.%ld", dead);
+    snprintf(live1, sizeof live1, "items.jsonl.tmp.%ld", live);
+    const char *all[] = {keep[0], keep[1], keep[2], keep[3], dead1, dead2, live1};
+    for (size_t i = 0; i < sizeof all / sizeof *all; i++) {
+        snprintf(path, sizeof path, "%s/%s", dir, all[i]);
+        CHECK(test_write_file(path, "x"));
+    }
+    mn_err e = {0};
+    CHECK(outfile_clean_dead(dir, &e) == 0);
+    for (size_t i = 0; i < sizeof all / sizeof *all; i++) {
+        snprintf(path, sizeof path, "%s/%s", dir, all[i]);
+        int gone = access(path, F_OK) != 0, want_gone = all[i] == dead1 || all[i] == dead2;
+        CHECK_MSG(gone == want_gone, "%s: %s", all[i], gone ? "removed" : "kept");
+    }
+    test_rmdir(dir);
+}
+
+TEST_MAIN(TEST(test_outfile_full_disk_is_enospace), TEST(test_outfile_clean_dead), TEST(test_outfile_full_disk_at_commit),
           TEST(test_outfile_other_error_keeps_reason), TEST(test_outfile_commit_replaces),
           TEST(test_outfile_registry_removes_open_temps), TEST(test_xmalloc_out_of_memory_exits_cleanly))
