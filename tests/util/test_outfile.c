@@ -204,9 +204,12 @@ static void test_xmalloc_out_of_memory_exits_cleanly(void)
     char msg[512] = {0}, line[512];
     FILE *f = fopen(errpath, "r");
     CHECK(f != NULL);
+    size_t used = 0;
     while (fgets(line, sizeof line, f))
         if (strncmp(line, "==", 2) != 0)
-            strncat(msg, line, sizeof msg - strlen(msg) - 1);
+            used += (size_t)snprintf(msg + used, sizeof msg - used, "%s", line) < sizeof msg - used
+                        ? strlen(line)
+                        : sizeof msg - 1 - used;
     fclose(f);
     size_t n = strlen(msg);
     char want[128];
