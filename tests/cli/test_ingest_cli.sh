@@ -135,5 +135,23 @@ run "bad b" 2 search --db "$TMP/ref" --query x --b 1.5
 run "bad mode" 2 search --db "$TMP/ref" --query x --mode fuzzy
 run "unknown flag" 2 search --db "$TMP/ref" --query x --nope 1
 
+# a member name with terminal escape sequences (ESC [ 2 J clears the screen,
+# ESC ] 0 ; sets the window title, a raw 0x9b byte is CSI on 8-bit
+# terminals): the error names the member with the control bytes as \xNN
+python3 - "$TMP/esc.tar" <<'PY'
+import io, sys, tarfile
+with tarfile.open(sys.argv[1], "w", format=tarfile.GNU_FORMAT) as t:
+    data = b'{"id": "a", "text": "fine"}\n{"id": broken\n'
+    info = tarfile.TarInfo("docs/\x1b[2J\x1b]0;pwned\x07evil\udc9b.jsonl".encode("utf-8", "surrogateescape").decode("latin-1"))
+    info.size = len(data)
+    t.addfile(info, io.BytesIO(data))
+PY
+run "malformed member with escapes in its name" 1 ingest --db "$TMP/esc" "$TMP/esc.tar"
+if grep -q $'\x1b' "$TMP/err" || grep -qP '\x9b' "$TMP/err" || grep -q $'\x07' "$TMP/err"; then
+    fail "raw control bytes reached stderr: $(od -c "$TMP/err" | head -5)"
+else
+    err_has "member name escaped" '\x1b[2J\x1b]0;pwned\x07evil'
+fi
+
 echo "killed $killed/6 runs mid-ingest; uninterrupted run $ms ms"
 test_end
