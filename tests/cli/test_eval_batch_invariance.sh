@@ -7,7 +7,9 @@
 # (UPR).  Before the engine cut its work into batch-independent pieces
 # (src/model/linear.h), --batch 1 and --batch 8 disagreed in the 8th digit
 # of the log-probabilities on AMD Zen machines (issue 12, finding 8).  The
-# engine-level check on every OpenBLAS kernel is tests/model/test_batch_invariance.c.
+# engine-level check on every OpenBLAS kernel is tests/model/test_batch_invariance.c
+# (which the sanitizer run keeps; this one is numerics only, so it is slow-labelled).
+# ctest-label: slow
 set -u
 SRC=${MNEMO_SOURCE_DIR:?MNEMO_SOURCE_DIR not set}
 . "$SRC/tests/cli/lib.sh"
