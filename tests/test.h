@@ -15,6 +15,20 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* TEST_UNDER_ASAN: 1 in an AddressSanitizer build, whose shadow memory needs
+ * an unlimited address space and whose allocator copies on realloc and
+ * quarantines freed blocks (so RLIMIT_AS and resident memory tell nothing). */
+#if defined(__SANITIZE_ADDRESS__)
+#define TEST_UNDER_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define TEST_UNDER_ASAN 1
+#endif
+#endif
+#ifndef TEST_UNDER_ASAN
+#define TEST_UNDER_ASAN 0
+#endif
+
 static int test_failed_;
 
 #define CHECK(expr)                                                              \

@@ -17,19 +17,6 @@
 
 #define BIG ((size_t)40 << 20)
 
-/* AddressSanitizer copies on realloc and quarantines freed blocks: resident
- * memory says nothing about the loader there. */
-#if defined(__SANITIZE_ADDRESS__)
-#define UNDER_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define UNDER_ASAN 1
-#endif
-#endif
-#ifndef UNDER_ASAN
-#define UNDER_ASAN 0
-#endif
-
 /* VmHWM (peak resident set) of this process, in bytes; -1 when unknown. */
 static long long peak_rss(void)
 {
@@ -102,7 +89,7 @@ static void test_loader_longline_gz_not_buffered(void)
     long long grew = peak - before;
     fprintf(stderr, "  40 MiB line: peak RSS grew by %.1f MiB (%s)\n", (double)grew / (1 << 20),
             reset ? "VmHWM not reset: an upper bound" : "VmHWM reset before");
-    if (UNDER_ASAN)
+    if (TEST_UNDER_ASAN) /* realloc copies, freed blocks are quarantined */
         fprintf(stderr, "  (AddressSanitizer build: the memory bound is not checked)\n");
     else
         CHECK_MSG(before > 0 && grew < (24LL << 20), "peak RSS grew by %lld bytes loading a %zu-byte line", grew,

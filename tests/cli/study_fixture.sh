@@ -29,3 +29,20 @@ result() {
  "model": {"path": "models/$mdl", "parameters": 1000000}}
 EOF
 }
+
+# study_grid: three models (1e18, 1e19, 1e20 FLOPs) and seven result folders
+# under r/: closed-book cb1..cb3 (cb3 with sc:1), with BM25 retrieval
+# ret1..ret3, and retsc2 (retrieval and sc:5); R is the retrieval JSON.
+study_grid() {
+    R='{"db": "db", "k": 3, "mode": "bm25", "rerank": null}'
+    model m1 1e18
+    model m2 1e19
+    model m3 1e20
+    result r/cb1 m1 16 null greedy 1
+    result r/cb2 m2 25 null greedy 1
+    result r/cb3 m3 34 null sc 1
+    result r/ret1 m1 25 "$R" greedy 1
+    result r/ret2 m2 34 "$R" greedy 1
+    result r/ret3 m3 37 "$R" greedy 1
+    result r/retsc2 m2 40 "$R" sc 5
+}

@@ -26,17 +26,7 @@ BENCH="jsonl:data/mc.jsonl"
 # model NAME COMPUTE, result DIR MODEL CORRECT RETRIEVAL TTC_KIND TTC_N
 . "$SRC/tests/cli/study_fixture.sh"
 
-R='{"db": "db", "k": 3, "mode": "bm25", "rerank": null}'
-model m1 1e18
-model m2 1e19
-model m3 1e20
-result r/cb1 m1 16 null greedy 1
-result r/cb2 m2 25 null greedy 1
-result r/cb3 m3 34 null sc 1
-result r/ret1 m1 25 "$R" greedy 1
-result r/ret2 m2 34 "$R" greedy 1
-result r/ret3 m3 37 "$R" greedy 1
-result r/retsc2 m2 40 "$R" sc 5
+study_grid
 result r/sc1 m1 16 null sc 5
 ALL="r/cb1 r/cb2 r/cb3 r/ret1 r/ret2 r/ret3 r/retsc2 r/sc1"
 

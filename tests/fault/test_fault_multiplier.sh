@@ -17,17 +17,7 @@ N=40
 BENCH="jsonl:data/mc.jsonl"
 cd "$W" || exit 1
 . "$SRC/tests/cli/study_fixture.sh" # model, result
-R='{"db": "db", "k": 3, "mode": "bm25", "rerank": null}'
-model m1 1e18
-model m2 1e19
-model m3 1e20
-result r/cb1 m1 16 null greedy 1
-result r/cb2 m2 25 null greedy 1
-result r/cb3 m3 34 null sc 1
-result r/ret1 m1 25 "$R" greedy 1
-result r/ret2 m2 34 "$R" greedy 1
-result r/ret3 m3 37 "$R" greedy 1
-result r/retsc2 m2 40 "$R" sc 5
+study_grid
 mkdir -p contam
 printf '{"bench": "%s", "n": 8, "items": %d, "flagged": 3}\n' "$BENCH" $N >contam/contam-summary.json
 awk -v n=$N 'BEGIN { for (i = 0; i < n; i++) printf "{\"id\":\"q-%02d\",\"flagged\":%s,\"overlap\":0}\n", i, (i < 3 ? "true" : "false") }' \

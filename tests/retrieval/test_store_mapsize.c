@@ -95,17 +95,8 @@ static void test_store_full_map_grows_and_redoes(void)
     unsetenv("MNEMO_STORE_MAP_MIN");
 }
 
-/* RLIMIT_AS cannot be tested under AddressSanitizer (its shadow memory
- * needs an unlimited address space). */
-#if defined(__SANITIZE_ADDRESS__)
-#define UNDER_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define UNDER_ASAN 1
-#endif
-#endif
-
-#ifndef UNDER_ASAN
+/* RLIMIT_AS cannot be tested under AddressSanitizer (TEST_UNDER_ASAN). */
+#if !TEST_UNDER_ASAN
 static size_t vm_size(void)
 {
     FILE *f = fopen("/proc/self/status", "r");
@@ -122,7 +113,7 @@ static size_t vm_size(void)
 
 static void test_store_grow_refused_by_the_address_space(void)
 {
-#ifdef UNDER_ASAN
+#if TEST_UNDER_ASAN
     printf("skipped under AddressSanitizer (its shadow memory needs an unlimited address space)\n");
 #else
     setenv("MNEMO_STORE_MAP_MIN", "65536", 1);

@@ -18,15 +18,8 @@ SRC=${MNEMO_SOURCE_DIR:?MNEMO_SOURCE_DIR not set}
 . "$SRC/tests/cli/lib.sh"
 test_begin test_run_damaged
 export OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MNEMO_PROGRESS=off
-M0=$SRC/tests/fixtures/models/qwen3_tiny # three shards and an index, a byte-level tokenizer
-mkdir -p "$TMP/model" && cp "$M0"/config.json "$M0"/*.safetensors* "$TMP/model"/ && chmod u+w "$TMP/model"/*
-write_bytelevel_tokenizer "$TMP/model/tokenizer.json"
-for i in $(seq 1 12); do
-    printf '{"id": "q%02d", "question": "What is %d plus %d? The river and the stone mill.", "answer": "%d"}\n' \
-        "$i" "$i" "$((i * 3))" "$((i * 4))"
-done >"$TMP/free.jsonl"
-J=$TMP/job.yaml
-printf 'model: %s\nbench: jsonl:%s\nchunk: 3\nttc:\n  max_new_tokens: 4\n' "$TMP/model" "$TMP/free.jsonl" >"$J"
+. "$SRC/tests/run/run_fixture.sh"
+free_job 3
 
 run "uninterrupted run (no 'out' key, --out given)" 0 run "$J" --out "$TMP/ref"
 expect_error "neither 'out' nor --out" 2 "job.yaml: no output folder: give --out DIR, or the key 'out' in the job file" -- run "$J"

@@ -17,15 +17,8 @@ SRC=${MNEMO_SOURCE_DIR:?MNEMO_SOURCE_DIR not set}
 . "$SRC/tests/cli/lib.sh"
 test_begin test_run_lock
 export OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MNEMO_PROGRESS=off
-M0=$SRC/tests/fixtures/models/qwen3_tiny # three shards and an index, a byte-level tokenizer
-mkdir -p "$TMP/model" && cp "$M0"/config.json "$M0"/*.safetensors* "$TMP/model"/ && chmod u+w "$TMP/model"/*
-write_bytelevel_tokenizer "$TMP/model/tokenizer.json"
-for i in $(seq 1 12); do
-    printf '{"id": "q%02d", "question": "What is %d plus %d? The river and the stone mill.", "answer": "%d"}\n' \
-        "$i" "$i" "$((i * 3))" "$((i * 4))"
-done >"$TMP/free.jsonl"
-J=$TMP/job.yaml
-printf 'model: %s\nbench: jsonl:%s\nchunk: 2\nttc:\n  max_new_tokens: 4\n' "$TMP/model" "$TMP/free.jsonl" >"$J"
+. "$SRC/tests/run/run_fixture.sh"
+free_job 2
 HOST=$(hostname)
 
 # wait_commit DIR: until a chunk is committed under DIR (max ~30 s)
