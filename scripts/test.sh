@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # test.sh — every test: the release build's ctest suite, the same suite built
 # with -fsanitize=address,undefined, and each libFuzzer target for a short
-# run (MNEMO_FUZZ_SECONDS, default 60).  Run scripts/setup.sh first.
+# run (MNEMO_FUZZ_SECONDS, default 60; one target per core at a time).  Run
+# scripts/setup.sh first.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 jobs=$(nproc)

@@ -15,6 +15,7 @@
 #   - scoring wired end to end: answers the model did give, written back as
 #     references, score as correct;
 #   - errors: usage, bad specs, bad --ttc, malformed data (file and line).
+# ctest-cost: 73 (seconds under the sanitizers on the CI machine: started first)
 set -u
 SRC=${MNEMO_SOURCE_DIR:?MNEMO_SOURCE_DIR not set}
 . "$SRC/tests/cli/lib.sh"

@@ -19,6 +19,7 @@
 #     records (reranking, prompts, answers), on multiple choice too;
 #   - summary.json's config.retrieval.rerank / rerank_depth;
 #   - usage errors (one line, exit 2) and a missing reranker (exit 1).
+# ctest-cost: 110 (seconds under the sanitizers on the CI machine: started first)
 set -u
 SRC=${MNEMO_SOURCE_DIR:?MNEMO_SOURCE_DIR not set}
 . "$SRC/tests/cli/lib.sh"

@@ -7,6 +7,7 @@
 # the contamination found equals the planted items, and a rerun gives
 # byte-identical multiplier.json and report.md / report.html.
 # ctest-label: slow
+# ctest-cost: 500
 set -euo pipefail
 SRC=${MNEMO_SOURCE_DIR:?}
 BIN=${MNEMO_BIN:?}

@@ -10,6 +10,7 @@
 # (cmp); also BM25 + --rerank (at rank 0).  A failure prints the command to rerun.  Skipped (status 0 with a
 # note) when mpirun is not installed.
 # Needs MNEMO_BIN and MNEMO_SOURCE_DIR (set by CTest).
+# ctest-cost: 43 (seconds under the sanitizers on the CI machine: started first)
 set -u
 SRC=${MNEMO_SOURCE_DIR:?MNEMO_SOURCE_DIR not set}
 . "$SRC/tests/cli/lib.sh"

@@ -6,6 +6,7 @@
 # Outputs: contamination.jsonl, skipped.jsonl, contam-summary.json,
 # report.md, report.html, each absent or equal to the uninterrupted run's
 # after a failure; the rerun gives the same files.
+# ctest-cost: 36 (seconds under the sanitizers on the CI machine: started first)
 set -u
 SRC=${MNEMO_SOURCE_DIR:?MNEMO_SOURCE_DIR not set}
 . "$SRC/tests/cli/lib.sh"

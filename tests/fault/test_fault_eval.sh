@@ -6,6 +6,7 @@
 # that the outputs are byte-identical across runs.  Outputs: items.jsonl,
 # summary.json, qwen3/results_<created>.json, each absent or equal to the
 # uninterrupted run's after a failure; the rerun gives the same files.
+# ctest-cost: 59 (seconds under the sanitizers on the CI machine: started first)
 set -u
 SRC=${MNEMO_SOURCE_DIR:?MNEMO_SOURCE_DIR not set}
 . "$SRC/tests/cli/lib.sh"

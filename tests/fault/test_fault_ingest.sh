@@ -7,6 +7,7 @@
 # JSON, and rerunning the command gives the DB of an uninterrupted ingest:
 # the same manifest (but for the per-shard segment count, which depends on
 # where the batches were cut) and the same BM25 hits for a few queries.
+# ctest-cost: 46 (seconds under the sanitizers on the CI machine: started first)
 set -u
 SRC=${MNEMO_SOURCE_DIR:?MNEMO_SOURCE_DIR not set}
 . "$SRC/tests/cli/lib.sh"

@@ -12,6 +12,7 @@
 #   run-np2  under mpirun -np 2, faults injected on rank 1 only (its calls
 #            depend on how the work queue split the chunks: the points are
 #            not the same calls from run to run, the checks are)
+# ctest-cost: 110 (seconds under the sanitizers on the CI machine: started first)
 set -u
 SRC=${MNEMO_SOURCE_DIR:?MNEMO_SOURCE_DIR not set}
 . "$SRC/tests/cli/lib.sh"

@@ -15,6 +15,7 @@
 # slow: the release ctest run includes it, the sanitizer runs skip it (it
 # passes under ASan/UBSan too, in about 95 s).
 # ctest-label: slow
+# ctest-cost: 95
 set -u
 SRC=${MNEMO_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
 . "$SRC/tests/cli/lib.sh"

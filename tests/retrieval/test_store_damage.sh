@@ -8,6 +8,7 @@
 #   - 100 copies with 50 seeded random byte changes each in one shard:
 #     stats and search exit 0 or 1, and 1 comes with one "mnemo: " line
 #     (53b913b: 2 of the 100 end in SIGSEGV/SIGBUS; the issue saw 15 of 301).
+# ctest-cost: 37 (seconds under the sanitizers on the CI machine: started first)
 set -u
 SRC=${MNEMO_SOURCE_DIR:?MNEMO_SOURCE_DIR not set}
 . "$SRC/tests/cli/lib.sh"

@@ -18,6 +18,7 @@
 #     first commit: exit status 75, records kept, the rerun completes;
 #   - a changed job refuses the old directory unless --force; bad job files
 #     and arguments get one message from rank 0.
+# ctest-cost: 345 (seconds under the sanitizers on the CI machine: started first)
 set -u
 SRC=${MNEMO_SOURCE_DIR:?MNEMO_SOURCE_DIR not set}
 . "$SRC/tests/cli/lib.sh"

@@ -19,6 +19,7 @@
 # the temp dir (MNEMO_SMOKE_JOB names another smoke job file).  About 30 s.
 # Rerun alone: cd build && ctest -R test_slurm --output-on-failure
 # ctest-label: slow
+# ctest-cost: 52
 set -u
 SRC=${MNEMO_SOURCE_DIR:?MNEMO_SOURCE_DIR not set}
 . "$SRC/tests/cli/lib.sh"
