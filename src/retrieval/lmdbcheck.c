@@ -169,13 +169,13 @@ static void what_to_do(const char *label, char *out, size_t cap)
 static int damaged(checker *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static int damaged(checker *c, const char *fmt, ...)
 {
-    char reason[512], todo[512];
+    char reason[512], advice[512];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(reason, sizeof reason, fmt, ap);
     va_end(ap);
-    what_to_do(c->label, todo, sizeof todo);
-    return mn_errf(c->err, MN_EFORMAT, "%s: damaged: %s; %s", c->label, reason, todo);
+    what_to_do(c->label, advice, sizeof advice);
+    return mn_errf(c->err, MN_EFORMAT, "%s: damaged: %s; %s", c->label, reason, advice);
 }
 
 #define PAGE_FMT "page %llu (byte %llu) of %s"
