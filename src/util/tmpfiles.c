@@ -17,29 +17,29 @@ int tmpfiles_pid_alive(long pid)
     return kill((pid_t)pid, 0) == 0 || errno == EPERM;
 }
 
+/* The PID spelled by digits (the whole rest of a name), else -1. */
+static long pid_of_digits(const char *digits)
+{
+    size_t len = strlen(digits);
+    if (!len || len > 18 || strspn(digits, "0123456789") != len)
+        return -1;
+    return strtol(digits, NULL, 10);
+}
+
 /* The PID of name when it is "BASE.tmp.DIGITS" for one of bases (any BASE
- * when bases is NULL), else -1. */
+ * when bases is NULL: the last ".tmp." of the name), else -1. */
 static long temp_pid(const char *name, const char *const *bases, size_t n)
 {
     if (!bases) {
         const char *t = strstr(name, ".tmp.");
         while (t && strstr(t + 1, ".tmp."))
             t = strstr(t + 1, ".tmp.");
-        if (!t || t == name)
-            return -1;
-        const char *digits = t + 5;
-        if (!*digits || strspn(digits, "0123456789") != strlen(digits) || strlen(digits) > 18)
-            return -1;
-        return strtol(digits, NULL, 10);
+        return t && t != name ? pid_of_digits(t + 5) : -1;
     }
     for (size_t i = 0; i < n; i++) {
         size_t len = strlen(bases[i]);
-        if (strncmp(name, bases[i], len) || strncmp(name + len, ".tmp.", 5))
-            continue;
-        const char *digits = name + len + 5;
-        if (!*digits || strspn(digits, "0123456789") != strlen(digits) || strlen(digits) > 18)
-            return -1;
-        return strtol(digits, NULL, 10);
+        if (!strncmp(name, bases[i], len) && !strncmp(name + len, ".tmp.", 5))
+            return pid_of_digits(name + len + 5);
     }
     return -1;
 }
